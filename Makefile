@@ -1,0 +1,36 @@
+# zeropage — top-level targets.
+#
+#   make                build zeropage.ko for the running kernel (or KDIR=...)
+#   make check          the test suite: every stock kernel of the bed, in QEMU
+#   make demo           boot a stock kernel and compare stock / always / never
+#   make shell          an interactive guest with the module loaded
+#   make install        install the module into the running kernel's tree
+KERNELRELEASE ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+BED := selftests/bed
+# Kernel for demo/shell: a name from the bed (6.1, 6.1-rt, 6.1-cloud, 6.12, 6.12-rt).
+ZP_KERNEL ?= 6.12
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(KERNELRELEASE)
+
+check:
+	$(BED)/check.sh
+
+demo:
+	$(BED)/interactive.sh demo $(ZP_KERNEL)
+
+shell:
+	$(BED)/interactive.sh shell $(ZP_KERNEL)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -rf out
+
+.PHONY: all module install check demo shell clean

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* zeropage: what the module's parts share. */
+#ifndef ZEROPAGE_H
+#define ZEROPAGE_H
+
+#include <linux/mm.h>
+#include <linux/percpu.h>
+
+#define ZP_VERSION "0.1.0"
+
+enum zp_mode {
+	ZP_MODE_ALWAYS,
+	ZP_MODE_NEVER,
+};
+
+/* Order and names of stats/ files. */
+enum zp_stat {
+	ZP_STAT_ZERO_MAPPED,
+	ZP_STAT_PRIVATE_MAPPED,
+	ZP_STAT_PASSED,
+	ZP_STAT_COW_FROM_ZERO,
+	ZP_STAT_AROUND_MAPPED,
+	ZP_STAT_WALKER_ZERO,
+	ZP_STAT_AUDIT_VIOLATIONS,
+	ZP_NR_STATS,
+};
+
+struct zp_stats {
+	unsigned long count[ZP_NR_STATS];
+};
+
+DECLARE_PER_CPU(struct zp_stats, zp_stats);
+
+static inline void zp_count(enum zp_stat stat)
+{
+	this_cpu_inc(zp_stats.count[stat]);
+}
+
+static inline void zp_count_add(enum zp_stat stat, unsigned long n)
+{
+	this_cpu_add(zp_stats.count[stat], n);
+}
+
+unsigned long zp_stat_sum(enum zp_stat stat);
+
+/* Runtime knobs (sysfs.c owns their parsing, fault.c reads them). */
+extern int zp_mode;
+extern unsigned int zp_fault_around_bytes;
+#define ZP_FAULT_AROUND_MAX	(PTRS_PER_PTE * PAGE_SIZE)
+int zp_parse_mode(const char *buf, size_t count);
+int zp_check_fault_around(const char *buf, size_t count, unsigned int *bytes);
+
+/* arch.c: the capability-table verdict. */
+int zp_arch_check(void);
+const char *zp_arch_verdict(void);
+
+/* hooks.c: attaching to the fault path. */
+int zp_hooks_attach(const char *strategy);
+void zp_hooks_detach(void);
+const char *zp_hooks_describe(void);
+void zp_hook_exit(void);
+int zp_audit_set(bool on);
+bool zp_audit_enabled(void);
+
+/*
+ * fault.c: the decisions.  The *_route functions run in the ftrace
+ * callback (preemption disabled, may not sleep) and say whether to divert
+ * the call to the replacement, which runs in the faulting task's context.
+ */
+bool zp_anon_fault_route(struct vm_fault *vmf);
+vm_fault_t zp_do_anonymous_page(struct vm_fault *vmf);
+bool zp_mm_fault_route(struct vm_area_struct *vma, unsigned int flags);
+vm_fault_t zp_handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+			      unsigned int flags, struct pt_regs *regs);
+
+/* sysfs.c */
+int zp_sysfs_init(void);
+void zp_sysfs_exit(void);
+
+#endif /* ZEROPAGE_H */

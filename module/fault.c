@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fault path: which anonymous read faults the module answers, and how.
+ *
+ * mode always: the module itself installs pte_mkspecial(zero pfn) under the
+ * PTE lock, with the re-checks do_anonymous_page() makes.
+ * mode never: the read fault is turned into a write fault before the kernel
+ * handles it, so the kernel allocates a private zeroed page at once.
+ *
+ * Anything the module cannot do cheaply and exactly like the kernel (no page
+ * table yet, huge PMD, userfaultfd, uffd-wp markers, mm forbidding the zero
+ * page) is left to the kernel and counted in stats/passed.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/oom.h>
+#include <linux/pgtable.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/coredump.h>
+#include <linux/userfaultfd_k.h>
+#include <asm/mmu_context.h>
+
+#include "zeropage.h"
+
+int zp_mode = ZP_MODE_ALWAYS;
+unsigned int zp_fault_around_bytes = PAGE_SIZE;
+
+static inline pmd_t zp_pmd_read(pmd_t *pmdp)
+{
+#ifdef ZP_HAVE_PMDP_GET_LOCKLESS
+	return pmdp_get_lockless(pmdp);
+#else
+	return pmd_read_atomic(pmdp);
+#endif
+}
+
+/* A PTE table the module may walk: present, not huge, not corrupt. */
+static inline bool zp_pmd_is_table(pmd_t pmdval)
+{
+	return pmd_present(pmdval) && !pmd_trans_huge(pmdval) &&
+	       !pmd_devmap(pmdval) && !pmd_bad(pmdval);
+}
+
+static inline pte_t zp_zero_pte(struct vm_area_struct *vma, unsigned long addr)
+{
+	return pte_mkspecial(pfn_pte(my_zero_pfn(addr), vma->vm_page_prot));
+}
+
+/*
+ * Fault-around: fill the none PTEs of the naturally aligned window around
+ * @addr, clipped to the VMA and to this page table, with the zero page.
+ * Caller holds the PTE lock of @ptep (the PTE of @addr).
+ */
+static unsigned long zp_fault_around(struct vm_area_struct *vma,
+				     unsigned long addr, pte_t *ptep)
+{
+	unsigned long window = READ_ONCE(zp_fault_around_bytes);
+	unsigned long start, end, a, filled = 0;
+	pte_t *pte;
+
+	if (window <= PAGE_SIZE || (vma->vm_flags & VM_LOCKED))
+		return 0;
+	start = max3(ALIGN_DOWN(addr, window), vma->vm_start, addr & PMD_MASK);
+	end = min3(ALIGN_DOWN(addr, window) + window, vma->vm_end,
+		   (addr & PMD_MASK) + PMD_SIZE);
+	pte = ptep - ((addr - start) >> PAGE_SHIFT);
+	for (a = start; a < end; a += PAGE_SIZE, pte++) {
+		if (a == addr || !pte_none(ptep_get(pte)))
+			continue;
+		set_pte_at(vma->vm_mm, a, pte, zp_zero_pte(vma, a));
+		update_mmu_cache(vma, a, pte);
+		filled++;
+	}
+	return filled;
+}
+
+enum zp_pte {
+	ZP_PTE_NONE,		/* the PTE is none (peek only) */
+	ZP_PTE_INSTALLED,	/* the module mapped the zero page */
+	ZP_PTE_PRESENT,		/* the PTE is populated (someone was first) */
+	ZP_PTE_NO_TABLE,	/* no page table (any more): the kernel's job */
+	ZP_PTE_UNSTABLE,	/* the OOM reaper is tearing the mm down */
+};
+
+/*
+ * Under the PTE lock of @addr, look at its PTE and, with @install, do what
+ * the zero-page branch of do_anonymous_page() does: same checks, same PTE.
+ * The table is mapped and locked as __pte_offset_map_lock() (not exported)
+ * does it: page tables are RCU-freed since 6.5 and may be retracted under
+ * us, so read the PMD once, lock, and confirm it did not change.
+ */
+static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
+				 unsigned long addr, bool install)
+{
+	unsigned long around = 0;
+	enum zp_pte ret;
+	spinlock_t *ptl;		/* the PTE table's lock */
+	pmd_t pmdval;
+	pte_t *ptep;
+
+	rcu_read_lock();
+	pmdval = zp_pmd_read(pmdp);
+	if (!zp_pmd_is_table(pmdval)) {
+		ret = ZP_PTE_NO_TABLE;
+		goto out;
+	}
+#ifdef CONFIG_HIGHPTE
+	ptep = (pte_t *)kmap_local_page(pmd_page(pmdval)) + pte_index(addr);
+#else
+	ptep = pte_offset_kernel(&pmdval, addr);
+#endif
+	ptl = pte_lockptr(vma->vm_mm, &pmdval);
+	spin_lock(ptl);
+	if (unlikely(!pmd_same(pmdval, zp_pmd_read(pmdp)))) {
+		ret = ZP_PTE_NO_TABLE;
+	} else if (!pte_none(ptep_get(ptep))) {
+		if (install)
+			update_mmu_tlb(vma, addr, ptep);
+		ret = ZP_PTE_PRESENT;
+	} else if (!install) {
+		ret = ZP_PTE_NONE;
+	} else if (check_stable_address_space(vma->vm_mm)) {
+		ret = ZP_PTE_UNSTABLE;
+	} else {
+		set_pte_at(vma->vm_mm, addr, ptep, zp_zero_pte(vma, addr));
+		/* No need to invalidate: it was non-present before. */
+		update_mmu_cache(vma, addr, ptep);
+		around = zp_fault_around(vma, addr, ptep);
+		ret = ZP_PTE_INSTALLED;
+	}
+	spin_unlock(ptl);
+#ifdef CONFIG_HIGHPTE
+	kunmap_local(ptep);
+#endif
+out:
+	rcu_read_unlock();
+	if (ret == ZP_PTE_INSTALLED) {
+		zp_count(ZP_STAT_ZERO_MAPPED);
+		if (around)
+			zp_count_add(ZP_STAT_AROUND_MAPPED, around);
+	}
+	return ret;
+}
+
+/* Read faults do_anonymous_page() would see that are the module's at all. */
+static inline bool zp_private_anon(struct vm_area_struct *vma)
+{
+	return vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
+	       !userfaultfd_armed(vma);
+}
+
+static inline bool zp_is_read_fault(unsigned int flags)
+{
+	return !(flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE));
+}
+
+/*
+ * Mode never maps a private page only where a write fault would be allowed:
+ * a VM_WRITE mapping whose protection key permits writes.  A PROT_READ
+ * mapping keeps the zero page: nothing can dirty a private page there.
+ */
+static inline bool zp_write_allowed(struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & VM_WRITE) &&
+	       arch_vma_access_permitted(vma, true, false, false);
+}
+
+/* ---- Route 1: do_anonymous_page() is a symbol (e.g. Debian 6.12). ---- */
+
+bool zp_anon_fault_route(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+
+	if (!zp_is_read_fault(vmf->flags) || (vma->vm_flags & VM_SHARED))
+		return false;
+	if (userfaultfd_armed(vma))
+		goto pass;
+
+	if (READ_ONCE(zp_mode) == ZP_MODE_NEVER) {
+		if (!zp_write_allowed(vma))
+			goto pass;
+		vmf->flags |= FAULT_FLAG_WRITE;
+		zp_count(ZP_STAT_PRIVATE_MAPPED);
+		return false;
+	}
+
+	/*
+	 * A PTE marker (uffd-wp) in orig_pte must be carried into the new
+	 * PTE, and allocating a page table is the kernel's business.
+	 */
+	if (mm_forbids_zeropage(vma->vm_mm) ||
+	    ((vmf->flags & FAULT_FLAG_ORIG_PTE_VALID) && !pte_none(vmf->orig_pte)) ||
+	    !zp_pmd_is_table(zp_pmd_read(vmf->pmd)))
+		goto pass;
+	return true;
+pass:
+	zp_count(ZP_STAT_PASSED);
+	return false;
+}
+
+/* Replacement for do_anonymous_page() on the faults routed above. */
+vm_fault_t zp_do_anonymous_page(struct vm_fault *vmf)
+{
+	vm_fault_t ret = 0;
+
+	/*
+	 * Every outcome but a dying mm returns 0, as the kernel does: a
+	 * vanished page table just makes the access fault again.
+	 */
+	if (zp_pte_locked(vmf->vma, vmf->pmd, vmf->address, true) == ZP_PTE_UNSTABLE)
+		ret = VM_FAULT_SIGBUS;
+	zp_hook_exit();
+	return ret;
+}
+
+/* ---- Route 2: do_anonymous_page() is inlined (e.g. Debian 6.1). ---- */
+
+bool zp_mm_fault_route(struct vm_area_struct *vma, unsigned int flags)
+{
+	return zp_is_read_fault(flags) && zp_private_anon(vma);
+}
+
+/* The PMD entry covering @addr, or NULL where a level above it is missing. */
+static pmd_t *zp_find_pmd(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud, pudval;
+
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	pudval = READ_ONCE(*pud);
+	if (pud_none(pudval) || pud_bad(pudval))
+		return NULL;
+	return pmd_offset(pud, addr);
+}
+
+/*
+ * Could __handle_mm_fault() take the huge-PMD path at @addr?  The cheap,
+ * conservative half of hugepage_vma_check() and transhuge_vma_suitable():
+ * when in doubt, say yes and leave the fault alone.
+ */
+static bool zp_thp_possible(struct vm_area_struct *vma, unsigned long addr)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	unsigned long haddr = addr & HPAGE_PMD_MASK;
+
+	if ((vma->vm_flags & VM_NOHUGEPAGE) ||
+	    test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+		return false;
+	return haddr >= vma->vm_start && haddr + HPAGE_PMD_SIZE <= vma->vm_end;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Mode never on a 4 KiB fault: turn it into a write fault where the PTE is
+ * missing and a write is allowed, unless the kernel may take the huge path.
+ */
+static unsigned int zp_never_flags(struct vm_area_struct *vma, pmd_t *pmdp,
+				   pmd_t pmdval, unsigned long addr,
+				   unsigned int flags)
+{
+	if (pmd_none(pmdval)) {
+		if (zp_thp_possible(vma, addr))
+			goto pass;
+	} else if (zp_pte_locked(vma, pmdp, addr, false) != ZP_PTE_NONE) {
+		return flags;		/* not a missing-page fault */
+	}
+	if (!zp_write_allowed(vma))
+		goto pass;
+	zp_count(ZP_STAT_PRIVATE_MAPPED);
+	return flags | FAULT_FLAG_WRITE;
+pass:
+	zp_count(ZP_STAT_PASSED);
+	return flags;
+}
+
+/*
+ * Replacement for handle_mm_fault() on private anonymous read faults.  It
+ * does its part first, then calls the real handle_mm_fault() (our ftrace
+ * callback lets calls from this module through), which finds the PTE
+ * already present, or the flags already changed, and does all the
+ * accounting a fault needs.
+ */
+vm_fault_t zp_handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+			      unsigned int flags, struct pt_regs *regs)
+{
+	pmd_t *pmdp = zp_find_pmd(vma->vm_mm, address);
+	pmd_t pmdval = pmdp ? zp_pmd_read(pmdp) : __pmd(0);
+	vm_fault_t ret;
+
+	if (!pmd_none(pmdval) && !zp_pmd_is_table(pmdval))
+		;	/* huge or changing PMD: not a 4 KiB fault */
+	else if (READ_ONCE(zp_mode) == ZP_MODE_NEVER)
+		flags = zp_never_flags(vma, pmdp, pmdval, address, flags);
+	else if (pmd_none(pmdval) || mm_forbids_zeropage(vma->vm_mm))
+		zp_count(ZP_STAT_PASSED);
+	else
+		zp_pte_locked(vma, pmdp, address, true);
+
+	ret = handle_mm_fault(vma, address, flags, regs);
+	zp_hook_exit();
+	return ret;
+}

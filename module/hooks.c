@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hook resolution and attachment.
+ *
+ * The fault hooks are ftrace callbacks with IPMODIFY, the mechanism
+ * livepatch uses: the callback (preemption disabled) only decides, and a
+ * fault the module wants is diverted to a replacement function that runs in
+ * the faulting task's own context, where the PTE lock may be taken even on
+ * PREEMPT_RT, where spinlocks sleep.  A kprobe pre-handler could not do that.
+ *
+ * Targets are resolved by name with a probe-only kprobe: it fails with
+ * -ENOENT where the function was inlined and -EINVAL where it is
+ * blacklisted, and tells whether it sits on an ftrace site.
+ *
+ * The counting probes (cow_from_zero, audit) only read their arguments, so
+ * they are plain ftrace-based kprobes.
+ */
+#include <linux/completion.h>
+#include <linux/ftrace.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu-refcount.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+
+#include "zeropage.h"
+
+#if !defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) || !defined(CONFIG_KPROBES_ON_FTRACE) || \
+	!defined(CONFIG_HAVE_REGS_AND_STACK_ACCESS_API)
+#define ZP_NO_HOOKS
+#endif
+
+#ifndef ZP_NO_HOOKS
+
+static unsigned long zp_arg(struct ftrace_regs *fregs, unsigned int n)
+{
+	return regs_get_kernel_argument(ftrace_get_regs(fregs), n);
+}
+
+static void zp_divert(struct ftrace_regs *fregs, void *to)
+{
+	instruction_pointer_set(ftrace_get_regs(fregs), (unsigned long)to);
+}
+
+/*
+ * Faults diverted to a replacement and not yet returned from it.  The
+ * replacement may sleep (in handle_mm_fault(), or on an RT PTE lock), so
+ * unload waits for this count to drain, not merely for a grace period.
+ */
+static struct percpu_ref zp_inflight;
+static DECLARE_COMPLETION(zp_inflight_drained);
+
+static void zp_inflight_release(struct percpu_ref *ref)
+{
+	complete(&zp_inflight_drained);
+}
+
+void zp_hook_exit(void)
+{
+	percpu_ref_put(&zp_inflight);
+}
+
+static void notrace zp_anon_page_thunk(unsigned long ip, unsigned long parent_ip,
+				       struct ftrace_ops *ops,
+				       struct ftrace_regs *fregs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)zp_arg(fregs, 0);
+
+	if (zp_anon_fault_route(vmf) && percpu_ref_tryget_live(&zp_inflight))
+		zp_divert(fregs, zp_do_anonymous_page);
+}
+
+static void notrace zp_mm_fault_thunk(unsigned long ip, unsigned long parent_ip,
+				      struct ftrace_ops *ops,
+				      struct ftrace_regs *fregs)
+{
+	struct vm_area_struct *vma = (struct vm_area_struct *)zp_arg(fregs, 0);
+
+	/* The replacement calls the real handle_mm_fault(): let it through. */
+	if (within_module(parent_ip, THIS_MODULE))
+		return;
+	if (zp_mm_fault_route(vma, zp_arg(fregs, 2)) &&
+	    percpu_ref_tryget_live(&zp_inflight))
+		zp_divert(fregs, zp_handle_mm_fault);
+}
+
+struct zp_strategy {
+	const char *target;
+	ftrace_func_t thunk;
+};
+
+static const struct zp_strategy zp_strategies[] = {
+	{ "do_anonymous_page", zp_anon_page_thunk },
+	{ "handle_mm_fault", zp_mm_fault_thunk },
+};
+
+static struct ftrace_ops zp_fault_ops = {
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+		 FTRACE_OPS_FL_RECURSION,
+};
+
+static const struct zp_strategy *zp_attached;
+static bool zp_cow_probed;
+static char zp_hook_desc[96];
+
+/* Where would a probe on @name sit?  Also proves it is an ftrace site. */
+static int zp_resolve(const char *name, unsigned long *addr)
+{
+	struct kprobe kp = { .symbol_name = name };
+	bool on_ftrace;
+	int ret;
+
+	ret = register_kprobe(&kp);
+	if (ret)
+		return ret;
+	on_ftrace = kprobe_ftrace(&kp);
+	*addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+	return on_ftrace ? 0 : -EOPNOTSUPP;
+}
+
+static int zp_attach_fault(const struct zp_strategy *s)
+{
+	unsigned long addr;
+	int ret;
+
+	ret = zp_resolve(s->target, &addr);
+	if (ret)
+		return ret;
+	zp_fault_ops.func = s->thunk;
+	ret = ftrace_set_filter_ip(&zp_fault_ops, addr, 0, 0);
+	if (ret)
+		return ret;
+	ret = register_ftrace_function(&zp_fault_ops);
+	if (ret) {
+		ftrace_set_filter_ip(&zp_fault_ops, addr, 1, 0);
+		return ret;
+	}
+	zp_attached = s;
+	return 0;
+}
+
+static const char *zp_attach_error(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "no such function in this kernel (inlined or renamed)";
+	case -EINVAL:
+		return "the function is blacklisted for kprobes";
+	case -EOPNOTSUPP:
+		return "the function has no ftrace entry";
+	case -EBUSY:
+		return "another ftrace user (livepatch?) already redirects it";
+	default:
+		return "attaching failed";
+	}
+}
+
+/* ---- Counting probes ---- */
+
+static int zp_wp_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+
+	if ((vmf->flags & FAULT_FLAG_WRITE) && is_zero_pfn(pte_pfn(vmf->orig_pte)))
+		zp_count(ZP_STAT_COW_FROM_ZERO);
+	return 0;
+}
+
+static int zp_normal_page_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	pte_t pte = __pte(regs_get_kernel_argument(regs, 2));
+
+	if (!is_zero_pfn(pte_pfn(pte)))
+		return 0;
+	zp_count(ZP_STAT_WALKER_ZERO);
+	if (!pte_special(pte)) {
+		zp_count(ZP_STAT_AUDIT_VIOLATIONS);
+		WARN_ONCE(1, "zeropage: zero pfn mapped without the special bit\n");
+	}
+	return 0;
+}
+
+static struct kprobe zp_wp_probe = {
+	.symbol_name = "do_wp_page",
+	.pre_handler = zp_wp_pre,
+};
+
+static struct kprobe zp_audit_probe = {
+	.symbol_name = "vm_normal_page",
+	.pre_handler = zp_normal_page_pre,
+};
+
+static DEFINE_MUTEX(zp_audit_lock);
+static bool zp_audit_on;
+
+int zp_audit_set(bool on)
+{
+	int ret = 0;
+
+	/* The PTE must arrive whole in one argument register. */
+	if (sizeof(pte_t) > sizeof(unsigned long))
+		return -EOPNOTSUPP;
+	mutex_lock(&zp_audit_lock);
+	if (on && !zp_audit_on) {
+		zp_audit_probe.addr = NULL;
+		zp_audit_probe.flags = 0;
+		ret = register_kprobe(&zp_audit_probe);
+	} else if (!on && zp_audit_on) {
+		unregister_kprobe(&zp_audit_probe);
+	}
+	if (!ret)
+		zp_audit_on = on;
+	mutex_unlock(&zp_audit_lock);
+	return ret;
+}
+
+bool zp_audit_enabled(void)
+{
+	return READ_ONCE(zp_audit_on);
+}
+
+int zp_hooks_attach(const char *strategy)
+{
+	int i, ret = -ENOENT;
+	bool forced = strcmp(strategy, "auto");
+
+	ret = percpu_ref_init(&zp_inflight, zp_inflight_release, 0, GFP_KERNEL);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (i = 0; i < ARRAY_SIZE(zp_strategies); i++) {
+		const struct zp_strategy *s = &zp_strategies[i];
+
+		if (forced && strcmp(strategy, s->target))
+			continue;
+		ret = zp_attach_fault(s);
+		if (!ret)
+			break;
+		pr_info("cannot hook %s: %s (%d)\n", s->target, zp_attach_error(ret), ret);
+	}
+	if (ret) {
+		pr_err("refusing to load: no usable fault hook (%s): %s\n",
+		       forced ? strategy : "tried do_anonymous_page, handle_mm_fault",
+		       zp_attach_error(ret));
+		percpu_ref_exit(&zp_inflight);
+		return ret;
+	}
+
+	zp_cow_probed = !register_kprobe(&zp_wp_probe);
+	if (!zp_cow_probed)
+		pr_info("do_wp_page cannot be probed: stats/cow_from_zero stays 0\n");
+	snprintf(zp_hook_desc, sizeof(zp_hook_desc), "%s ftrace-ipmodify",
+		 zp_attached->target);
+	pr_info("hooked %s (ftrace-ipmodify)%s\n", zp_attached->target,
+		zp_cow_probed ? ", do_wp_page (kprobe-ftrace)" : "");
+	return 0;
+}
+
+void zp_hooks_detach(void)
+{
+	zp_audit_set(false);
+	if (zp_cow_probed)
+		unregister_kprobe(&zp_wp_probe);
+	/* No new diversions once this returns ... */
+	unregister_ftrace_function(&zp_fault_ops);
+	ftrace_free_filter(&zp_fault_ops);
+	/* ... then wait for the diverted faults still running ... */
+	percpu_ref_kill(&zp_inflight);
+	wait_for_completion(&zp_inflight_drained);
+	/*
+	 * ... and for tasks preempted between their last reference drop and
+	 * the return out of this module's text: RCU-tasks waits for every
+	 * task to pass a voluntary schedule or user mode.
+	 */
+	synchronize_rcu_tasks();
+	percpu_ref_exit(&zp_inflight);
+}
+
+const char *zp_hooks_describe(void)
+{
+	return zp_hook_desc;
+}
+
+#else /* ZP_NO_HOOKS */
+
+int zp_hooks_attach(const char *strategy)
+{
+	pr_err("refusing to load: this kernel lacks ftrace with registers or kprobes on ftrace\n");
+	return -EOPNOTSUPP;
+}
+
+void zp_hooks_detach(void)
+{
+}
+
+const char *zp_hooks_describe(void)
+{
+	return "none";
+}
+
+void zp_hook_exit(void)
+{
+}
+
+int zp_audit_set(bool on)
+{
+	return on ? -EOPNOTSUPP : 0;
+}
+
+bool zp_audit_enabled(void)
+{
+	return false;
+}
+
+#endif /* ZP_NO_HOOKS */

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# make check: build zeropage for every stock kernel of the bed, boot each in
+# QEMU TCG, run the guest suites, judge the consoles, print one summary line.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+results=$ZP_OUT/results.tap
+: >"$results"
+start=$(date +%s)
+phase_start=$start
+
+phase() {
+	local now
+	now=$(date +%s)
+	log "phase done: $1 ($((now - phase_start)) s)"
+	phase_start=$now
+}
+
+# tap NAME OK [detail]: record one host-side result.
+tap() {
+	if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1${3:+ ($3)}"; fi | tee -a "$results"
+}
+
+# Lines in a guest console that fail the run whatever the tests said.
+BAD_CONSOLE='Oops|\bBUG\b|WARNING|Call Trace|lockdep|possible circular|KASAN|general protection|soft lockup|hung_task|stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called'
+
+"$here/deps.sh" || exit 1
+phase "host tools"
+"$here/kernels.sh" >"$ZP_OUT/kernels.list" || { log "kernel download failed"; exit 1; }
+while read -r name release _; do log "kernel $name: $release"; done <"$ZP_OUT/kernels.list"
+phase "kernel packages"
+make -s -C "$ZP_TOP/selftests" OUT="$ZP_OUT/guest-bin" || exit 1
+[ -f "$ZP_TOP/tools/Makefile" ] && { make -s -C "$ZP_TOP/tools" static OUT="$ZP_OUT/guest-bin" || exit 1; }
+phase "guest programs"
+
+"$here/style.sh" "$ZP_OUT/kernels.list" | tee -a "$results"
+phase "style (checkpatch, sparse)"
+
+while read -r name release root; do
+	kstart=$(date +%s)
+	kout=$ZP_OUT/$name
+	mkdir -p "$kout"
+	if "$here/build-module.sh" "$release" "$root" "$kout" 2>"$kout/build.err"; then
+		tap "$name: module builds with W=1, no warnings" 0
+	else
+		tap "$name: module builds with W=1, no warnings" 1 "see $kout/build.log"
+		continue
+	fi
+	rm -f "$kout/console.log" "$kout/report.log"
+	"$here/guest.sh" "$release" "$root" "$kout/zeropage.ko" check "$kout/guest"
+	rc=$?
+	sed -n -E 's/^(not ok|ok) - /\1 - '"$name"': /p' "$kout/guest/report.log" | tee -a "$results"
+	if ! grep -q 'zp: guest finished: check' "$kout/guest/console.log"; then
+		tap "$name: guest ran to the end" 1 "qemu rc $rc, console $kout/guest/console.log"
+	else
+		tap "$name: guest ran to the end" 0
+	fi
+	bad=$(grep -E "$BAD_CONSOLE" "$kout/guest/console.log" | head -n 5)
+	tap "$name: console free of Oops/BUG/WARNING/lockdep/KASAN" "$([ -z "$bad" ]; echo $?)" \
+		"$bad; console $kout/guest/console.log"
+	log "kernel $name: $(( $(date +%s) - kstart )) s"
+done <"$ZP_OUT/kernels.list"
+phase "guests"
+
+passed=$(grep -c '^ok - ' "$results" | tr -d ' ')
+skipped=$(grep -c '^ok - .*# SKIP' "$results" | tr -d ' ')
+failed=$(grep -c '^not ok - ' "$results" | tr -d ' ')
+passed=$((passed - skipped))
+if [ "$failed" -gt 0 ]; then
+	echo "failures:"
+	grep '^not ok - ' "$results"
+fi
+log "total $(( $(date +%s) - start )) s; results in $results"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

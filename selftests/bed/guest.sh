@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# guest.sh RELEASE ROOT KO RUN OUTDIR [interactive]
+# Build an initramfs (static busybox, the module, the selftest binaries) for
+# one kernel and boot it under QEMU TCG.  The console goes to OUTDIR/console.log,
+# what the guest's run script prints (TAP) to OUTDIR/report.log.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+release=$1 root=$2 ko=$3 run=$4 outdir=$5 mode=${6:-batch}
+timeout_s=${ZP_GUEST_TIMEOUT:-900}
+mkdir -p "$outdir"
+stage=$outdir/initramfs
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,tests,lib/modules/extra}
+cp /bin/busybox "$stage/bin/busybox"
+cp "$ZP_TOP/selftests/guest/init" "$stage/init"
+cp "$ZP_TOP"/selftests/guest/*.sh "$stage/tests/"
+cp -r "$ZP_OUT"/guest-bin/. "$stage/tests/"
+cp "$ko" "$stage/lib/modules/zeropage.ko"
+# zram (swap inside the guest) and what it depends on, from the image's tree.
+mods=$root/lib/modules/$release
+for m in zram zsmalloc; do
+	f=$(find "$mods" -name "$m.ko*" | head -n 1)
+	[ -n "$f" ] || continue
+	case $f in
+	*.xz) xz -dc "$f" >"$stage/lib/modules/extra/$m.ko" ;;
+	*) cp "$f" "$stage/lib/modules/extra/$m.ko" ;;
+	esac
+done
+(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$outdir/initramfs.gz"
+
+cmdline="console=ttyS0 panic=-1 zp.run=$run loglevel=7 mitigations=off"
+qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -machine q35
+	-cpu max -smp "${ZP_GUEST_CPUS:-2}" -m "${ZP_GUEST_MEM:-1024}"
+	-kernel "$root/boot/vmlinuz-$release" -initrd "$outdir/initramfs.gz")
+if [ "$mode" = interactive ]; then
+	exec "${qemu[@]}" -append "$cmdline" -serial mon:stdio -serial "file:$outdir/report.log"
+fi
+rc=0
+timeout "$timeout_s" "${qemu[@]}" -append "$cmdline" \
+	-serial "file:$outdir/console.log" -serial "file:$outdir/report.log" </dev/null || rc=$?
+exit "$rc"

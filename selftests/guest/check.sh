@@ -1,0 +1,132 @@
+#!/bin/sh
+# The functional suite, inside one guest: load, sysfs ABI, both modes,
+# refusals and bad input.  Prints TAP; the host counts and judges it.
+. /tests/tap.sh
+
+if grep -qw do_anonymous_page /proc/kallsyms; then
+	native=do_anonymous_page
+else
+	native=handle_mm_fault
+fi
+tap_diag "kernel $(uname -r), expected hook $native"
+
+# ---- load and the sysfs ABI ----
+tap_check "load: insmod succeeds" zp_load
+tap_check "load: /sys/kernel/mm/zeropage appears" test -d $ZP_SYS
+for f in enabled audit fault_around_bytes hook arch stats/zero_mapped \
+	stats/private_mapped stats/passed stats/cow_from_zero stats/around_mapped \
+	stats/walker_zero stats/audit_violations; do
+	tap_check "sysfs: $f readable" cat $ZP_SYS/$f
+done >/tmp/sysfs.out
+cat /tmp/sysfs.out | grep -E '^(not )?ok'
+tap_eq "sysfs: enabled defaults to always" "$(cat $ZP_SYS/enabled)" "[always] never"
+tap_eq "sysfs: hook names the attached strategy" "$(cat $ZP_SYS/hook)" "$native ftrace-ipmodify"
+tap_check "sysfs: arch verdict says supported" grep -q '^x86: supported' $ZP_SYS/arch
+tap_eq "sysfs: audit off by default" "$(cat $ZP_SYS/audit)" 0
+tap_eq "sysfs: fault_around_bytes defaults to 4096" "$(cat $ZP_SYS/fault_around_bytes)" 4096
+tap_check "sysfs: no kprobe on vm_normal_page while audit is off" \
+	sh -c '! grep -q vm_normal_page /sys/kernel/debug/kprobes/list'
+
+# ---- the two modes ----
+zp_test always
+zp_test common
+echo never >$ZP_SYS/enabled
+tap_eq "sysfs: enabled shows never" "$(cat $ZP_SYS/enabled)" "always [never]"
+zp_test never
+zp_test common
+echo always >$ZP_SYS/enabled
+zp_test toggle
+
+# ---- audit ----
+echo 1 >$ZP_SYS/audit
+tap_check "audit: kprobe on vm_normal_page while on" grep -q vm_normal_page /sys/kernel/debug/kprobes/list
+zp_test audit
+echo 0 >$ZP_SYS/audit
+tap_check "audit: probe removed when off" sh -c '! grep -q vm_normal_page /sys/kernel/debug/kprobes/list'
+
+# ---- fault-around ----
+for bytes in 16384 65536; do
+	echo $bytes >$ZP_SYS/fault_around_bytes
+	zp_test around $bytes
+done
+echo 4096 >$ZP_SYS/fault_around_bytes
+
+# ---- bad input: -EINVAL and nothing changes ----
+bad_write() { # FILE VALUE(printf format)
+	before=$(cat $ZP_SYS/$1)
+	# An empty write never reaches the module: only the value can be judged.
+	if printf "$2" >$ZP_SYS/$1 2>/dev/null && [ -n "$2" ]; then
+		tap_fail "bad input: '$2' accepted by $1"
+	else
+		tap_eq "bad input: '$2' refused by $1, value kept" "$(cat $ZP_SYS/$1)" "$before"
+	fi
+}
+for v in '' '\n' 'sometimes' 'always\n\n' 'always x' ' always' 'ALWAYS' 'always\0' 'alway' 'never\0junk'; do
+	bad_write enabled "$v"
+done
+for v in '' '2' '01' 'yes' '1 ' '1\0'; do
+	bad_write audit "$v"
+done
+for v in '' '0' '4095' '6000' '8192x' '4194304' '-4096' '0x1000' '+4096' '99999999999999999999'; do
+	bad_write fault_around_bytes "$v"
+done
+head -c 4096 /dev/urandom >/tmp/garbage
+for f in enabled audit fault_around_bytes; do
+	before=$(cat $ZP_SYS/$f)
+	cat /tmp/garbage >$ZP_SYS/$f 2>/dev/null && tap_fail "bad input: 4 KiB of garbage accepted by $f" ||
+		tap_eq "bad input: 4 KiB of garbage refused by $f" "$(cat $ZP_SYS/$f)" "$before"
+done
+for f in hook arch stats/zero_mapped; do
+	echo x 2>/dev/null >$ZP_SYS/$f && tap_fail "read-only $f accepted a write" || tap_ok "read-only $f refuses writes"
+done
+for f in enabled audit fault_around_bytes; do
+	before=$(cat $ZP_SYS/$f)
+	zp_test runas 65534 sh -c "echo never >$ZP_SYS/$f" 2>/dev/null &&
+		tap_fail "non-root write to $f accepted" ||
+		tap_eq "non-root write to $f refused" "$(cat $ZP_SYS/$f)" "$before"
+	tap_check "non-root can read $f" zp_test runas 65534 cat $ZP_SYS/$f
+done >/tmp/perm.out 2>&1
+grep -E '^(not )?ok' /tmp/perm.out
+tap_check "good input: echo never, then always" sh -c \
+	"echo never >$ZP_SYS/enabled && grep -q '\[never\]' $ZP_SYS/enabled && echo always >$ZP_SYS/enabled"
+
+# ---- loading twice, unloading under a live mapping ----
+zp_load 2>/dev/null && tap_fail "second insmod succeeded" || tap_ok "second insmod refused"
+tap_check "first instance still works" grep -q always $ZP_SYS/enabled
+zp_test hold /tmp/hold &
+holder=$!
+while [ ! -e /tmp/hold.ready ]; do sleep 0.1; done
+tap_check "unload: rmmod succeeds" zp_unload
+tap_check "unload: sysfs directory gone" test ! -e $ZP_SYS
+tap_check "unload: module not listed" sh -c '! grep -q "^zeropage " /proc/modules'
+touch /tmp/hold.go
+tap_check "unload: zero pages mapped before unload stay valid" wait $holder
+
+# ---- module parameters ----
+tap_check "mode=never at load" zp_load mode=never
+tap_eq "mode=never honoured" "$(cat $ZP_SYS/enabled)" "always [never]"
+zp_test never
+zp_unload
+tap_check "fault_around_bytes=65536 at load" zp_load fault_around_bytes=65536
+tap_eq "fault_around_bytes parameter honoured" "$(cat $ZP_SYS/fault_around_bytes)" 65536
+zp_unload
+for p in mode=bogus mode= fault_around_bytes=3000 fault_around_bytes=4194304 hook=nope; do
+	zp_load $p 2>/dev/null && { tap_fail "bad parameter $p accepted"; zp_unload; } ||
+		tap_check "bad parameter $p refused, nothing left" test ! -e $ZP_SYS
+done
+if [ $native = do_anonymous_page ]; then
+	tap_check "forced fallback hook=handle_mm_fault loads" zp_load hook=handle_mm_fault
+	tap_eq "fallback: hook says handle_mm_fault" "$(cat $ZP_SYS/hook)" "handle_mm_fault ftrace-ipmodify"
+	zp_test always
+	echo never >$ZP_SYS/enabled
+	zp_test never
+	zp_unload
+else
+	dmesg -c >/dev/null
+	zp_load hook=do_anonymous_page 2>/dev/null && { tap_fail "hook=do_anonymous_page loaded where it is inlined"; zp_unload; } ||
+		tap_ok "refusal: hook=do_anonymous_page refused where it is inlined"
+	tap_check "refusal: one clear pr_err line" sh -c "dmesg | grep -q 'zeropage: refusing to load: no usable fault hook (do_anonymous_page)'"
+	tap_check "refusal: sysfs directory absent" test ! -e $ZP_SYS
+	tap_check "refusal: module not listed" sh -c '! grep -q "^zeropage " /proc/modules'
+	tap_check "refusal: no probe left behind" sh -c '! grep -q "zeropage\|do_wp_page" /sys/kernel/debug/kprobes/list'
+fi

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "zp.h"
+
+int zp_failures;
+
+void tap_result(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", ok ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!ok)
+		zp_failures++;
+}
+
+void tap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+void tap_skip(const char *name, const char *why)
+{
+	printf("ok - %s # SKIP %s\n", name, why);
+	fflush(stdout);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("not ok - fatal: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" (%s)\n", strerror(errno));
+	exit(1);
+}
+
+char *map_anon(size_t bytes, int prot)
+{
+	char *p = mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap %zu", bytes);
+	if (madvise(p, bytes, MADV_NOHUGEPAGE))
+		die("madvise NOHUGEPAGE");
+	return p;
+}
+
+char *map_anon_thp(size_t bytes)
+{
+	size_t huge = 2UL << 20;
+	char *p = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap thp");
+	p = (char *)(((uintptr_t)p + huge - 1) & ~(huge - 1));
+	madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
+static uint64_t pread_u64(const char *path, uint64_t index)
+{
+	uint64_t val = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		die("open %s", path);
+	if (pread(fd, &val, sizeof(val), index * sizeof(val)) != sizeof(val))
+		die("pread %s", path);
+	close(fd);
+	return val;
+}
+
+uint64_t pfn_of(const void *addr)
+{
+	uint64_t e = pread_u64("/proc/self/pagemap", (uintptr_t)addr / PAGE);
+
+	return (e >> 63) & 1 ? e & ((1ULL << 55) - 1) : 0;
+}
+
+bool region_present(const void *addr)
+{
+	return pread_u64("/proc/self/pagemap", (uintptr_t)addr / PAGE) >> 63;
+}
+
+uint64_t kpageflags(uint64_t pfn)
+{
+	return pread_u64("/proc/kpageflags", pfn);
+}
+
+bool is_zero_pfn(uint64_t pfn)
+{
+	return pfn && ((kpageflags(pfn) >> KPF_ZERO_PAGE) & 1);
+}
+
+static long status_kb(const char *path, const char *key)
+{
+	char line[256];
+	long val = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		die("open %s", path);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			val = strtol(line + strlen(key), NULL, 10);
+	fclose(f);
+	return val;
+}
+
+long rss_anon_kb(void)
+{
+	return status_kb("/proc/self/status", "RssAnon:");
+}
+
+/* MemFree plus the pages parked on per-CPU free lists, which it omits. */
+long mem_free_kb(void)
+{
+	char line[256];
+	long pcp = 0;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		die("open /proc/zoneinfo");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "              count:", 20))
+			pcp += strtol(line + 20, NULL, 10);
+	fclose(f);
+	return status_kb("/proc/meminfo", "MemFree:") + pcp * (PAGE / 1024);
+}
+
+long min_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+long zp_stat(const char *name)
+{
+	char path[128], buf[32] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/zeropage/stats/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return strtol(buf, NULL, 10);
+}
+
+int zp_write(const char *file, const char *val, size_t len)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/zeropage/%s", file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != (ssize_t)len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+void zp_set_mode(const char *mode)
+{
+	if (zp_write("enabled", mode, strlen(mode)))
+		die("set mode %s", mode);
+}
+
+unsigned long touch_read(const char *p, size_t n)
+{
+	unsigned long sum = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += *(volatile const char *)(p + i * PAGE);
+	return sum;
+}
+
+void touch_write(char *p, size_t n, char val)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		*(volatile char *)(p + i * PAGE) = val;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest-side test helpers: TAP output, and reading what the kernel really
+ * did (pagemap PFNs, kpageflags, RSS, fault counts, module counters).
+ */
+#ifndef ZP_SELFTEST_H
+#define ZP_SELFTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PAGE 4096UL
+#define KPF_THP 22
+#define KPF_ZERO_PAGE 24
+
+extern int zp_failures;
+
+void tap_result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tap_skip(const char *name, const char *why);
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Private anonymous memory, 4 KiB path only (MADV_NOHUGEPAGE). */
+char *map_anon(size_t bytes, int prot);
+char *map_anon_thp(size_t bytes);
+
+/* pagemap: PFN of @addr in this process, 0 if not present. */
+uint64_t pfn_of(const void *addr);
+uint64_t kpageflags(uint64_t pfn);
+bool is_zero_pfn(uint64_t pfn);
+bool region_present(const void *addr);
+
+long rss_anon_kb(void);
+long mem_free_kb(void);
+long min_faults(void);
+
+/* /sys/kernel/mm/zeropage */
+long zp_stat(const char *name);
+int zp_write(const char *file, const char *val, size_t len);
+void zp_set_mode(const char *mode);
+
+/* Read @n pages from @p, return the sum of the first byte of each. */
+unsigned long touch_read(const char *p, size_t n);
+void touch_write(char *p, size_t n, char val);
+
+#endif
