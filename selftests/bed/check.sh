@@ -31,11 +31,17 @@ phase "host tools"
 while read -r name release _; do log "kernel $name: $release"; done <"$ZP_OUT/kernels.list"
 phase "kernel packages"
 make -s -C "$ZP_TOP/selftests" OUT="$ZP_OUT/guest-bin" || exit 1
-[ -f "$ZP_TOP/tools/Makefile" ] && { make -s -C "$ZP_TOP/tools" static OUT="$ZP_OUT/guest-bin" || exit 1; }
+make -s -C "$ZP_TOP/tools" static OUT="$ZP_OUT/guest-bin" || exit 1
 phase "guest programs"
 
 "$here/style.sh" "$ZP_OUT/kernels.list" | tee -a "$results"
 phase "style (checkpatch, sparse)"
+
+# zeropagectl on the host: its own tests, then a bounded fuzz of its parser.
+make -s -C "$ZP_TOP/tools" check 2>&1 | sed -n -E 's/^(not ok|ok) [0-9]+ - /\1 - zeropagectl: /p' | tee -a "$results"
+make -s -C "$ZP_TOP/tools" fuzz FUZZ_SECONDS="${ZP_FUZZ_SECONDS:-30}" >"$ZP_OUT/fuzz.log" 2>&1
+tap "zeropagectl: argument parser survives ${ZP_FUZZ_SECONDS:-30} s of libFuzzer" $? "see $ZP_OUT/fuzz.log"
+phase "zeropagectl host tests and fuzzing"
 
 while read -r name release root; do
 	kstart=$(date +%s)

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 release=$1 root=$2 ko=$3 run=$4 outdir=$5 mode=${6:-batch}
-timeout_s=${ZP_GUEST_TIMEOUT:-900}
+timeout_s=${ZP_GUEST_TIMEOUT:-300}
 mkdir -p "$outdir"
 stage=$outdir/initramfs
 rm -rf "$stage"

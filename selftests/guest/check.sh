@@ -81,10 +81,10 @@ for f in hook arch stats/zero_mapped; do
 done
 for f in enabled audit fault_around_bytes; do
 	before=$(cat $ZP_SYS/$f)
-	zp_test runas 65534 sh -c "echo never >$ZP_SYS/$f" 2>/dev/null &&
+	zpctl-asuser 65534 sh -c "echo never >$ZP_SYS/$f" 2>/dev/null &&
 		tap_fail "non-root write to $f accepted" ||
 		tap_eq "non-root write to $f refused" "$(cat $ZP_SYS/$f)" "$before"
-	tap_check "non-root can read $f" zp_test runas 65534 cat $ZP_SYS/$f
+	tap_check "non-root can read $f" zpctl-asuser 65534 cat $ZP_SYS/$f
 done >/tmp/perm.out 2>&1
 grep -E '^(not )?ok' /tmp/perm.out
 tap_check "good input: echo never, then always" sh -c \
@@ -95,7 +95,8 @@ zp_load 2>/dev/null && tap_fail "second insmod succeeded" || tap_ok "second insm
 tap_check "first instance still works" grep -q always $ZP_SYS/enabled
 zp_test hold /tmp/hold &
 holder=$!
-while [ ! -e /tmp/hold.ready ]; do sleep 0.1; done
+for i in $(seq 100); do [ -e /tmp/hold.ready ] || ! kill -0 $holder 2>/dev/null && break; sleep 0.1; done
+tap_check "unload: a process holds module-mapped zero pages" test -e /tmp/hold.ready
 tap_check "unload: rmmod succeeds" zp_unload
 tap_check "unload: sysfs directory gone" test ! -e $ZP_SYS
 tap_check "unload: module not listed" sh -c '! grep -q "^zeropage " /proc/modules'
@@ -130,3 +131,6 @@ else
 	tap_check "refusal: module not listed" sh -c '! grep -q "^zeropage " /proc/modules'
 	tap_check "refusal: no probe left behind" sh -c '! grep -q "zeropage\|do_wp_page" /sys/kernel/debug/kprobes/list'
 fi
+
+# ---- zeropagectl against the real module (starts and ends unloaded) ----
+sh /tests/zeropagectl.sh

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Command-line parsing for zeropagectl.  Pure (no I/O, no exit()), so that
+ * fuzz/args_fuzz.c can drive it directly.
+ *
+ * zeropagectl COMMAND [ARG|OPTION]...: options may come in any order after
+ * the command; "--name=value", "--name value" and "-x value" all work.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zeropagectl.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define CMD(c) (1u << (c))
+
+enum zp_opt_id {
+	OPT_HELP,
+	OPT_JSON,
+	OPT_HUGE,
+	OPT_INTERVAL,
+	OPT_COUNT,
+	OPT_SORT,
+	OPT_HUMAN,
+};
+
+static const struct zp_opt {
+	const char *name;	/* long form, without "--" */
+	char letter;		/* short form, or 0 */
+	bool has_arg;
+	unsigned int cmds;	/* commands that take it */
+	enum zp_opt_id id;
+} zp_opts[] = {
+	{ "help", 'h', false, ~0u, OPT_HELP },
+	{ "json", 0, false, CMD(ZP_CMD_STATUS) | CMD(ZP_CMD_PS), OPT_JSON },
+	{ "huge", 0, false, CMD(ZP_CMD_SET), OPT_HUGE },
+	{ "interval", 'i', true, CMD(ZP_CMD_WATCH), OPT_INTERVAL },
+	{ "count", 'n', true, CMD(ZP_CMD_WATCH), OPT_COUNT },
+	{ "sort", 0, true, CMD(ZP_CMD_PS), OPT_SORT },
+	{ "human", 'H', false, CMD(ZP_CMD_PS), OPT_HUMAN },
+};
+
+static const char *const zp_cmd_names[ZP_NR_CMDS] = {
+	[ZP_CMD_HELP] = "help",
+	[ZP_CMD_STATUS] = "status",
+	[ZP_CMD_SET] = "set",
+	[ZP_CMD_WATCH] = "watch",
+	[ZP_CMD_PS] = "ps",
+};
+
+static const char *const zp_sort_names[ZP_NR_SORTS] = {
+	[ZP_SORT_PID] = "pid",
+	[ZP_SORT_COMM] = "comm",
+	[ZP_SORT_ANON] = "anon",
+	[ZP_SORT_ZERO] = "zero",
+	[ZP_SORT_HZERO] = "hzero",
+	[ZP_SORT_SAVED] = "saved",
+};
+
+/* The words /sys/kernel/mm/zeropage/enabled accepts. */
+static const char *const zp_modes[] = { "always", "never" };
+
+#define INTERVAL_MIN 0.01
+#define INTERVAL_MAX 86400.0
+
+static int fail(struct zp_args *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Errors quote arguments: mask control characters to keep them one line. */
+static int fail(struct zp_args *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->err, sizeof(a->err), fmt, ap);
+	va_end(ap);
+	for (char *c = a->err; *c; c++)
+		if (iscntrl((unsigned char)*c))
+			*c = '?';
+	return -1;
+}
+
+static int lookup(const char *word, const char *const *names, int nr)
+{
+	for (int i = 0; i < nr; i++)
+		if (!strcmp(word, names[i]))
+			return i;
+	return -1;
+}
+
+/* Plain decimal only: strtoul() alone would take signs, spaces and "0x". */
+static bool parse_ulong(const char *s, unsigned long max, unsigned long *val)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*val = strtoul(s, &end, 10);
+	return !*end && !errno && *val <= max;
+}
+
+/* Decimal seconds; strtod() alone would take "inf", "nan", hex, exponents. */
+static bool parse_seconds(const char *s, double *val)
+{
+	char *end;
+
+	if (!*s || s[strspn(s, "0123456789.")])
+		return false;
+	*val = strtod(s, &end);
+	return !*end && *val >= INTERVAL_MIN && *val <= INTERVAL_MAX;
+}
+
+/* The option @arg names, with its "=value" part (if any) in *val. */
+static const struct zp_opt *find_opt(const char *arg, const char **val)
+{
+	*val = NULL;
+	if (arg[1] == '-') {
+		const char *name = arg + 2, *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+		if (eq)
+			*val = eq + 1;
+		for (size_t i = 0; i < ARRAY_SIZE(zp_opts); i++)
+			if (strlen(zp_opts[i].name) == len &&
+			    !strncmp(name, zp_opts[i].name, len))
+				return &zp_opts[i];
+	} else if (arg[1] && !arg[2]) {
+		for (size_t i = 0; i < ARRAY_SIZE(zp_opts); i++)
+			if (zp_opts[i].letter == arg[1])
+				return &zp_opts[i];
+	}
+	return NULL;
+}
+
+static int apply_opt(struct zp_args *a, const struct zp_opt *o, const char *val,
+		     bool *help)
+{
+	int sort;
+
+	switch (o->id) {
+	case OPT_HELP:
+		*help = true;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case OPT_HUGE:
+		a->huge = true;
+		break;
+	case OPT_HUMAN:
+		a->human = true;
+		break;
+	case OPT_INTERVAL:
+		if (!parse_seconds(val, &a->interval))
+			return fail(a, "watch: bad interval '%s' (seconds, %g to %g)",
+				    val, INTERVAL_MIN, INTERVAL_MAX);
+		break;
+	case OPT_COUNT:
+		if (!parse_ulong(val, ULONG_MAX, &a->count) || !a->count)
+			return fail(a, "watch: bad count '%s' (a positive integer)", val);
+		break;
+	case OPT_SORT:
+		sort = lookup(val, zp_sort_names, ZP_NR_SORTS);
+		if (sort < 0)
+			return fail(a, "ps: unknown sort field '%s' (pid, comm, anon, zero, hzero or saved)",
+				    val);
+		a->sort = sort;
+		break;
+	}
+	return 0;
+}
+
+static int add_positional(struct zp_args *a, const char *arg, int argc)
+{
+	unsigned long pid;
+	int mode;
+
+	switch (a->cmd) {
+	case ZP_CMD_SET:
+		if (a->mode)
+			return fail(a, "set: unexpected argument '%s'", arg);
+		mode = lookup(arg, zp_modes, ARRAY_SIZE(zp_modes));
+		if (mode < 0)
+			return fail(a, "set: unknown mode '%s' (always or never)", arg);
+		a->mode = zp_modes[mode];
+		return 0;
+	case ZP_CMD_PS:
+		if (!parse_ulong(arg, INT_MAX, &pid) || !pid)
+			return fail(a, "ps: bad PID '%s'", arg);
+		if (!a->pids) {
+			a->pids = calloc(argc, sizeof(*a->pids));
+			if (!a->pids)
+				return fail(a, "out of memory");
+		}
+		a->pids[a->nr_pids++] = pid;
+		return 0;
+	default:
+		return fail(a, "%s: unexpected argument '%s'", zp_cmd_names[a->cmd], arg);
+	}
+}
+
+int zp_parse_args(int argc, char *const argv[], struct zp_args *a)
+{
+	bool help = false;
+	int cmd;
+
+	*a = (struct zp_args){ .interval = 1, .sort = ZP_SORT_PID };
+	if (argc < 2)
+		return fail(a, "no command given (try 'zeropagectl --help')");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return 0;
+	cmd = lookup(argv[1], zp_cmd_names, ZP_NR_CMDS);
+	if (cmd < 0)
+		return fail(a, "unknown command '%s' (try 'zeropagectl --help')", argv[1]);
+	a->cmd = cmd;
+
+	for (int i = 2; i < argc; i++) {
+		const char *arg = argv[i], *val;
+		const struct zp_opt *o;
+
+		if (arg[0] != '-') {
+			if (add_positional(a, arg, argc))
+				return -1;
+			continue;
+		}
+		o = find_opt(arg, &val);
+		if (!o || !(o->cmds & CMD(a->cmd)))
+			return fail(a, "%s: unknown option '%s'", zp_cmd_names[a->cmd], arg);
+		if (!o->has_arg && val)
+			return fail(a, "%s: option --%s takes no value",
+				    zp_cmd_names[a->cmd], o->name);
+		if (o->has_arg && !val) {
+			if (++i == argc)
+				return fail(a, "%s: option '%s' needs a value",
+					    zp_cmd_names[a->cmd], arg);
+			val = argv[i];
+		}
+		if (apply_opt(a, o, val, &help))
+			return -1;
+	}
+
+	if (help)
+		a->cmd = ZP_CMD_HELP;
+	else if (a->cmd == ZP_CMD_SET && !a->mode)
+		return fail(a, "set: missing mode (always or never)");
+	return 0;
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer harness for zp_parse_args(): the input, split at NUL bytes, is
+ * argv[1..].  Besides crashes and sanitizer reports, it checks that what a
+ * successful parse returns is something the commands can rely on.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zeropagectl.h"
+
+#define MAX_ARGS 64
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *buf = malloc(size + 1), *argv[MAX_ARGS + 1];
+	struct zp_args a;
+	int argc = 1;
+
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	argv[0] = "zeropagectl";
+	for (char *p = buf; p <= buf + size && argc < MAX_ARGS; p += strlen(p) + 1)
+		argv[argc++] = p;
+	argv[argc] = NULL;
+
+	if (!zp_parse_args(argc, argv, &a)) {
+		if (a.cmd >= ZP_NR_CMDS || a.sort >= ZP_NR_SORTS ||
+		    a.nr_pids < 0 || a.nr_pids > argc ||
+		    (a.nr_pids && a.cmd != ZP_CMD_PS && a.cmd != ZP_CMD_HELP) ||
+		    (a.cmd == ZP_CMD_SET && strcmp(a.mode, "always") && strcmp(a.mode, "never")) ||
+		    !(a.interval >= 0.01 && a.interval <= 86400))
+			abort();
+		for (int i = 0; i < a.nr_pids; i++)
+			if (a.pids[i] <= 0)
+				abort();
+	} else if (!a.err[0] || memchr(a.err, '\n', sizeof(a.err))) {
+		abort();	/* every error must be one non-empty line */
+	}
+	free(a.pids);
+	free(buf);
+	return 0;
+}
