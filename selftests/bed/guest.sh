@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # guest.sh RELEASE ROOT KO RUN OUTDIR [interactive]
 # Build an initramfs (static busybox, the module, the selftest binaries) for
-# one kernel and boot it under QEMU TCG.  The console goes to OUTDIR/console.log,
-# what the guest's run script prints (TAP) to OUTDIR/report.log.
+# one kernel and boot it under QEMU TCG; the guest runs /tests/RUN.sh.  The
+# console goes to OUTDIR/console.log, what RUN.sh prints (TAP) to
+# OUTDIR/report.log.
+# Environment: ZP_GUEST_APPEND (more kernel command line, e.g. zp.stress=long),
+# ZP_GUEST_EXTRA (a directory copied over the initramfs root),
+# ZP_GUEST_TIMEOUT (s), ZP_GUEST_CPUS, ZP_GUEST_MEM (MiB).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -28,9 +32,10 @@ for m in zram zsmalloc; do
 	*) cp "$f" "$stage/lib/modules/extra/$m.ko" ;;
 	esac
 done
+[ -z "${ZP_GUEST_EXTRA:-}" ] || cp -a "$ZP_GUEST_EXTRA"/. "$stage/"
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$outdir/initramfs.gz"
 
-cmdline="console=ttyS0 panic=-1 zp.run=$run loglevel=7 mitigations=off"
+cmdline="console=ttyS0 panic=-1 zp.run=$run loglevel=7 mitigations=off ${ZP_GUEST_APPEND:-}"
 qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -machine q35
 	-cpu max -smp "${ZP_GUEST_CPUS:-2}" -m "${ZP_GUEST_MEM:-1024}"
 	-kernel "$root/boot/vmlinuz-$release" -initrd "$outdir/initramfs.gz")
