@@ -5,6 +5,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
+mkdir -p "$ZP_OUT"
 results=$ZP_OUT/results.tap
 : >"$results"
 start=$(date +%s)
@@ -62,7 +63,7 @@ while read -r name release root; do
 	else
 		tap "$name: guest ran to the end" 0
 	fi
-	bad=$(grep -E "$BAD_CONSOLE" "$kout/guest/console.log" | head -n 5)
+	bad=$(grep -E "$BAD_CONSOLE" "$kout/guest/console.log" | head -n 3 | tr "\n" " ")
 	tap "$name: console free of Oops/BUG/WARNING/lockdep/KASAN" "$([ -z "$bad" ]; echo $?)" \
 		"$bad; console $kout/guest/console.log"
 	log "kernel $name: $(( $(date +%s) - kstart )) s"
