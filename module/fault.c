@@ -291,18 +291,19 @@ pass:
 vm_fault_t zp_handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			      unsigned int flags, struct pt_regs *regs)
 {
-	pmd_t *pmdp = zp_find_pmd(vma->vm_mm, address);
+	unsigned long addr = address & PAGE_MASK;
+	pmd_t *pmdp = zp_find_pmd(vma->vm_mm, addr);
 	pmd_t pmdval = pmdp ? zp_pmd_read(pmdp) : __pmd(0);
 	vm_fault_t ret;
 
 	if (!pmd_none(pmdval) && !zp_pmd_is_table(pmdval))
 		;	/* huge or changing PMD: not a 4 KiB fault */
 	else if (READ_ONCE(zp_mode) == ZP_MODE_NEVER)
-		flags = zp_never_flags(vma, pmdp, pmdval, address, flags);
+		flags = zp_never_flags(vma, pmdp, pmdval, addr, flags);
 	else if (pmd_none(pmdval) || mm_forbids_zeropage(vma->vm_mm))
 		zp_count(ZP_STAT_PASSED);
 	else
-		zp_pte_locked(vma, pmdp, address, true);
+		zp_pte_locked(vma, pmdp, addr, true);
 
 	ret = handle_mm_fault(vma, address, flags, regs);
 	zp_hook_exit();

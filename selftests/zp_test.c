@@ -9,6 +9,7 @@
  *   zp_test toggle         a mode write takes effect on the next fault
  *   zp_test audit          vm_normal_page auditing (audit must be 1)
  *   zp_test around BYTES   fault-around (fault_around_bytes must be BYTES)
+ *   zp_test load KO ARGS   finit_module(KO, ARGS); exit status is the errno
  *   zp_test hold PATH      read-fault, touch PATH.ready, wait for PATH.go,
  *                          then check the pages (survives a module unload)
  */
@@ -446,6 +447,24 @@ static void test_around(unsigned long bytes)
 	munmap(p, n * PAGE);
 }
 
+/* One finit_module() (busybox insmod retries with init_module): the errno. */
+static int load_module(const char *ko, int nargs, char **args)
+{
+	char params[512] = "";
+	int i, fd = open(ko, O_RDONLY | O_CLOEXEC);
+
+	for (i = 0; i < nargs; i++)
+		snprintf(params + strlen(params), sizeof(params) - strlen(params), "%s%s",
+			 i ? " " : "", args[i]);
+	if (fd < 0)
+		die("open %s", ko);
+	if (syscall(SYS_finit_module, fd, params, 0)) {
+		printf("# finit_module(%s): %s\n", params, strerror(errno));
+		return errno;
+	}
+	return 0;
+}
+
 static int hold(const char *path)
 {
 	size_t n = 256, i, bad = 0;
@@ -466,12 +485,103 @@ static int hold(const char *path)
 	return bad ? 1 : 0;
 }
 
+static char *map_aligned(size_t bytes, size_t align)
+{
+	char *p = map_anon(bytes + align, PROT_READ | PROT_WRITE);
+
+	return (char *)(((uintptr_t)p + align - 1) & ~(align - 1));
+}
+
+static bool swapped(const void *addr)
+{
+	return (pagemap_entry(addr) >> 62) & 1;
+}
+
+/* Fault-around must never touch what is not its own. */
+static void test_around_edges(unsigned long bytes)
+{
+	size_t per = bytes / PAGE, i, kept = 0;
+	char *p = map_aligned(4 * per * PAGE, bytes);
+	uint64_t pfn;
+
+	/* A written page in the window keeps its content and PFN. */
+	p[per * PAGE] = 1;			/* page table, and the window's first page */
+	p[per * PAGE + 3 * PAGE] = 'w';
+	pfn = pfn_of(p + per * PAGE + 3 * PAGE);
+	touch_read(p + per * PAGE + PAGE, 1);
+	tap_result(p[per * PAGE + 3 * PAGE] == 'w' && pfn_of(p + per * PAGE + 3 * PAGE) == pfn &&
+		   is_zero_pfn(pfn_of(p + per * PAGE + 2 * PAGE)),
+		   "around %lu: a written neighbour keeps content and PFN", bytes);
+
+	/* Swapped-out neighbours stay swapped and read back. */
+	for (i = 0; i < per; i++)
+		p[2 * per * PAGE + i * PAGE] = (char)(i + 1);
+	if (madvise(p + 2 * per * PAGE + PAGE, (per - 1) * PAGE, MADV_PAGEOUT) ||
+	    !swapped(p + 2 * per * PAGE + PAGE)) {
+		tap_skip("around: swapped-out neighbours stay swapped", "no swap in this guest");
+	} else {
+		madvise(p + 2 * per * PAGE, PAGE, MADV_DONTNEED);
+		touch_read(p + 2 * per * PAGE, 1);
+		for (i = 1; i < per; i++)
+			kept += swapped(p + 2 * per * PAGE + i * PAGE);
+		tap_result(kept == per - 1, "around %lu: swapped-out neighbours stay swapped (%zu/%zu)",
+			   bytes, kept, per - 1);
+		for (i = 1; i < per; i++)
+			kept -= p[2 * per * PAGE + i * PAGE] == (char)(i + 1);
+		tap_result(kept == 0, "around %lu: swapped-out neighbours read back", bytes);
+	}
+	munmap(p, 4 * per * PAGE);
+
+	/* The window stops at the VMA: its neighbour VMA gets no PTE. */
+	p = map_aligned(2 * per * PAGE, bytes);
+	p[per * PAGE] = 1;	/* page table of the second window, then empty it */
+	madvise(p + per * PAGE, PAGE, MADV_DONTNEED);
+	mprotect(p + per * PAGE + per / 2 * PAGE, (per - per / 2) * PAGE, PROT_READ);
+	touch_read(p + per * PAGE, 1);
+	for (i = per / 2, kept = 0; i < per; i++)
+		kept += region_present(p + per * PAGE + i * PAGE);
+	tap_result(kept == 0 && is_zero_pfn(pfn_of(p + per * PAGE + PAGE)),
+		   "around %lu: the window stops at the VMA's end", bytes);
+	munmap(p, 2 * per * PAGE);
+}
+
+/* A userfaultfd range gets no fault-around: every read reaches the handler. */
+static void test_around_uffd(unsigned long bytes)
+{
+	struct uffd_ctx c = { 0 };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	size_t n = 2 * bytes / PAGE;
+	pthread_t th;
+
+	c.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (c.uffd < 0 || ioctl(c.uffd, UFFDIO_API, &api)) {
+		tap_skip("around: userfaultfd range not filled", "no userfaultfd");
+		return;
+	}
+	c.area = map_anon(n * PAGE, PROT_READ | PROT_WRITE);
+	reg.range.start = (uintptr_t)c.area;
+	reg.range.len = n * PAGE;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(c.uffd, UFFDIO_REGISTER, &reg))
+		die("UFFDIO_REGISTER");
+	pthread_create(&th, NULL, uffd_handler, &c);
+	touch_read(c.area, n);
+	tap_result(c.faults == (int)n, "around %lu: every read of a userfaultfd range reaches the handler (%d/%zu)",
+		   bytes, c.faults, n);
+	close(c.uffd);
+	pthread_join(th, NULL);
+	munmap(c.area, n * PAGE);
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
 
 	if (!strcmp(what, "hold") && argc > 2)
 		return hold(argv[2]);
+	if (!strcmp(what, "load") && argc > 2)
+		return load_module(argv[2], argc - 3, argv + 3);
 	if (!strcmp(what, "always")) {
 		test_always();
 	} else if (!strcmp(what, "never")) {
@@ -489,8 +599,10 @@ int main(int argc, char **argv)
 		test_audit();
 	} else if (!strcmp(what, "around") && argc > 2) {
 		test_around(strtoul(argv[2], NULL, 0));
+		test_around_edges(strtoul(argv[2], NULL, 0));
+		test_around_uffd(strtoul(argv[2], NULL, 0));
 	} else {
-		fprintf(stderr, "usage: zp_test always|never|common|toggle|audit|around BYTES|hold PATH\n");
+		fprintf(stderr, "usage: zp_test always|never|common|toggle|audit|around BYTES|load KO ARGS|hold PATH\n");
 		return 2;
 	}
 	return zp_failures ? 1 : 0;

@@ -33,6 +33,7 @@ while read -r name release _; do log "kernel $name: $release"; done <"$ZP_OUT/ke
 phase "kernel packages"
 make -s -C "$ZP_TOP/selftests" OUT="$ZP_OUT/guest-bin" || exit 1
 make -s -C "$ZP_TOP/tools" static OUT="$ZP_OUT/guest-bin" || exit 1
+make -s -C "$ZP_TOP/bench" OUT="$ZP_OUT/guest-bin" || exit 1
 phase "guest programs"
 
 "$here/style.sh" "$ZP_OUT/kernels.list" | tee -a "$results"
@@ -63,7 +64,7 @@ while read -r name release root; do
 	else
 		tap "$name: guest ran to the end" 0
 	fi
-	bad=$(grep -E "$BAD_CONSOLE" "$kout/guest/console.log" | head -n 3 | tr "\n" " ")
+	bad=$(grep -E "$BAD_CONSOLE" "$kout/guest/console.log" 2>&1 | head -n 3 | tr "\n" " ")
 	tap "$name: console free of Oops/BUG/WARNING/lockdep/KASAN" "$([ -z "$bad" ]; echo $?)" \
 		"$bad; console $kout/guest/console.log"
 	log "kernel $name: $(( $(date +%s) - kstart )) s"

@@ -19,18 +19,21 @@ rm -rf "$stage"
 mkdir -p "$stage"/{bin,dev,proc,sys,tmp,tests,lib/modules/extra}
 cp /bin/busybox "$stage/bin/busybox"
 cp "$ZP_TOP/selftests/guest/init" "$stage/init"
-cp "$ZP_TOP"/selftests/guest/*.sh "$stage/tests/"
+cp "$ZP_TOP"/selftests/guest/*.sh "$ZP_TOP"/bench/bench.sh "$stage/tests/"
 cp -r "$ZP_OUT"/guest-bin/. "$stage/tests/"
 cp "$ko" "$stage/lib/modules/zeropage.ko"
-# zram (swap inside the guest) and what it depends on, from the image's tree.
+# zram (swap inside the guest) and what it depends on, from the image's
+# tree; lib/modules/extra/order lists them in load order.
 mods=$root/lib/modules/$release
-for m in zram zsmalloc; do
-	f=$(find "$mods" -name "$m.ko*" | head -n 1)
-	[ -n "$f" ] || continue
+deps=$(awk -F': *' '$1 ~ /\/zram\.ko/ { n = split($2, d, " "); for (i = n; i > 0; i--) print d[i]; print $1 }' \
+	"$mods/modules.dep")
+for f in $deps; do
+	m=$(basename "${f%%.ko*}")
 	case $f in
-	*.xz) xz -dc "$f" >"$stage/lib/modules/extra/$m.ko" ;;
-	*) cp "$f" "$stage/lib/modules/extra/$m.ko" ;;
+	*.xz) xz -dc "$mods/$f" >"$stage/lib/modules/extra/$m.ko" ;;
+	*) cp "$mods/$f" "$stage/lib/modules/extra/$m.ko" ;;
 	esac
+	echo "$m" >>"$stage/lib/modules/extra/order"
 done
 [ -z "${ZP_GUEST_EXTRA:-}" ] || cp -a "$ZP_GUEST_EXTRA"/. "$stage/"
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$outdir/initramfs.gz"

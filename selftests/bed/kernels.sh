@@ -82,6 +82,8 @@ fetch_one() {
 			"$root/usr/src/linux-headers-$release/Makefile"
 		touch "$root/.complete"
 	fi
+	# Image packages leave modules.dep to depmod at install time.
+	[ -f "$root/lib/modules/$release/modules.dep" ] || depmod -b "$root" "$release"
 	echo "$name $release $root"
 }
 

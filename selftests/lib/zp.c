@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "zp.h"
@@ -95,16 +97,21 @@ static uint64_t pread_u64(const char *path, uint64_t index)
 	return val;
 }
 
+uint64_t pagemap_entry(const void *addr)
+{
+	return pread_u64("/proc/self/pagemap", (uintptr_t)addr / PAGE);
+}
+
 uint64_t pfn_of(const void *addr)
 {
-	uint64_t e = pread_u64("/proc/self/pagemap", (uintptr_t)addr / PAGE);
+	uint64_t e = pagemap_entry(addr);
 
 	return (e >> 63) & 1 ? e & ((1ULL << 55) - 1) : 0;
 }
 
 bool region_present(const void *addr)
 {
-	return pread_u64("/proc/self/pagemap", (uintptr_t)addr / PAGE) >> 63;
+	return pagemap_entry(addr) >> 63;
 }
 
 uint64_t kpageflags(uint64_t pfn)
@@ -213,4 +220,79 @@ void touch_write(char *p, size_t n, char val)
 
 	for (i = 0; i < n; i++)
 		*(volatile char *)(p + i * PAGE) = val;
+}
+
+long meminfo_kb(const char *key)
+{
+	return status_kb("/proc/meminfo", key);
+}
+
+double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+uint64_t rnd(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545F4914F6CDD1DULL;
+}
+
+const char *const zp_counter_names[ZP_NR_COUNTERS] = {
+	[ZP_ZERO] = "zero_mapped",
+	[ZP_PRIVATE] = "private_mapped",
+	[ZP_PASSED] = "passed",
+	[ZP_COW] = "cow_from_zero",
+	[ZP_AROUND] = "around_mapped",
+};
+
+bool zp_counters(long *v)
+{
+	int i;
+
+	for (i = 0; i < ZP_NR_COUNTERS; i++) {
+		v[i] = zp_stat(zp_counter_names[i]);
+		if (v[i] < 0) {
+			memset(v, 0, ZP_NR_COUNTERS * sizeof(*v));
+			return false;
+		}
+	}
+	return true;
+}
+
+int zp_module_load(const char *params)
+{
+	int fd = open(ZP_KO, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		die("open %s", ZP_KO);
+	if (syscall(SYS_finit_module, fd, params, 0))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int zp_module_unload(void)
+{
+	int tries;
+
+	/* A module still settling after its load reports busy: retry briefly. */
+	for (tries = 0; tries < 1000; tries++) {
+		if (!syscall(SYS_delete_module, "zeropage", O_NONBLOCK))
+			return 0;
+		if (errno != EAGAIN && errno != EBUSY)
+			break;
+		usleep(1000);
+	}
+	return -errno;
+}
+
+bool zp_module_loaded(void)
+{
+	return !access("/sys/module/zeropage/initstate", F_OK);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #define PAGE 4096UL
+#define ZP_KO "/lib/modules/zeropage.ko"
 #define KPF_THP 22
 #define KPF_ZERO_PAGE 24
 
@@ -25,7 +26,8 @@ void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 char *map_anon(size_t bytes, int prot);
 char *map_anon_thp(size_t bytes);
 
-/* pagemap: PFN of @addr in this process, 0 if not present. */
+/* pagemap: the raw entry, and the PFN of @addr (0 if not present). */
+uint64_t pagemap_entry(const void *addr);
 uint64_t pfn_of(const void *addr);
 uint64_t kpageflags(uint64_t pfn);
 bool is_zero_pfn(uint64_t pfn);
@@ -33,12 +35,28 @@ bool region_present(const void *addr);
 
 long rss_anon_kb(void);
 long mem_free_kb(void);
+long meminfo_kb(const char *key);
 long min_faults(void);
+double now_s(void);
+
+/* xorshift64*: cheap per-thread randomness; *state must not start at 0. */
+uint64_t rnd(uint64_t *state);
 
 /* /sys/kernel/mm/zeropage */
 long zp_stat(const char *name);
 int zp_write(const char *file, const char *val, size_t len);
 void zp_set_mode(const char *mode);
+
+/* The stats/ counters the stress tests report, in zp_counter_names order. */
+enum { ZP_ZERO, ZP_PRIVATE, ZP_PASSED, ZP_COW, ZP_AROUND, ZP_NR_COUNTERS };
+extern const char *const zp_counter_names[ZP_NR_COUNTERS];
+/* Read them all into @v; false (and @v zeroed) if the module is not loaded. */
+bool zp_counters(long *v);
+
+/* finit_module(ZP_KO, @params) and delete_module(): 0 or -errno. */
+int zp_module_load(const char *params);
+int zp_module_unload(void);
+bool zp_module_loaded(void);
 
 /* Read @n pages from @p, return the sum of the first byte of each. */
 unsigned long touch_read(const char *p, size_t n);

@@ -1,0 +1,71 @@
+#!/bin/sh
+# Guest side of make bench: every configuration in interleaved rounds in this
+# one guest session, raw lines "raw cfg=C round=R case=... ns=... flt=... rss=...".
+# "bench.sh quick" (or zp.bench=quick on the kernel command line): one small
+# round, judged as TAP (sanity only, no timing thresholds).
+. /tests/tap.sh
+mode=full
+if [ "${1:-}" = quick ] || grep -q 'zp.bench=quick' /proc/cmdline; then
+	mode=quick
+fi
+if [ $mode = quick ]; then
+	ROUNDS=1 MIB=16 CFGS="stock always never fa64k"
+else
+	ROUNDS=5 MIB=256 CFGS="stock always never stock2 fa16k fa64k fa256k fa2m"
+fi
+CASES="read write rtw shared-read file-read rand-read munmap read-mt2 rtw-mt2"
+
+setup() {
+	case $1 in
+	always) zp_load ;;
+	never) zp_load mode=never ;;
+	fa16k) zp_load fault_around_bytes=16384 ;;
+	fa64k) zp_load fault_around_bytes=65536 ;;
+	fa256k) zp_load fault_around_bytes=262144 ;;
+	fa2m) zp_load fault_around_bytes=2097152 ;;
+	esac
+}
+
+cases_for() {
+	case $1 in
+	fa*) echo read rand-read munmap ;;
+	*) echo $CASES ;;
+	esac
+}
+
+tap_diag "bench: $(uname -r), $mode, $ROUNDS rounds of $MIB MiB, configurations $CFGS"
+for round in $(seq $ROUNDS); do
+	for cfg in $CFGS; do
+		setup $cfg
+		zp_bench -m $MIB $(cases_for $cfg) | sed "s/^/raw cfg=$cfg round=$round /"
+		grep -q '^zeropage ' /proc/modules && zp_unload
+	done
+	tap_diag "bench: round $round done"
+done >/tmp/bench.raw
+if [ $mode = full ]; then
+	for cfg in stock always never; do
+		setup $cfg
+		zp_bench rss1g | sed "s/^/raw cfg=$cfg round=1 /"
+		grep -q '^zeropage ' /proc/modules && zp_unload
+	done >>/tmp/bench.raw
+	cat /tmp/bench.raw
+	exit 0
+fi
+
+# quick: the numbers must be sane and the RSS behaviour as designed.
+val() { awk -v c="cfg=$1" -v k="case=$2" -v f="$3" '$2 == c && $4 == k {
+	for (i = 5; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' /tmp/bench.raw; }
+for cfg in $CFGS; do
+	for c in $(cases_for $cfg); do
+		ns=$(val $cfg $c ns)
+		[ -n "$ns" ] && [ "$ns" -gt 0 ] 2>/dev/null && tap_ok "bench quick: $cfg $c ran ($ns ns/page)" ||
+			tap_fail "bench quick: $cfg $c ran (ns '$ns')"
+	done
+done
+awk_true() { awk "BEGIN { exit !($1) }"; }
+tap_check "bench quick: stock read keeps RSS flat" awk_true "$(val stock read rss) < 1"
+tap_check "bench quick: always read keeps RSS flat" awk_true "$(val always read rss) < 1"
+tap_check "bench quick: never read grows RSS by the region" awk_true "$(val never read rss) >= $MIB - 1"
+tap_check "bench quick: stock read-then-write takes 2 faults/page" awk_true "$(val stock rtw flt) >= 1.9"
+tap_check "bench quick: never read-then-write takes 1 fault/page" awk_true "$(val never rtw flt) <= 1.1"
+tap_check "bench quick: fault-around 64 KiB takes <= 1/8 fault/page" awk_true "$(val fa64k read flt) <= 0.125"
