@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/zp.h"
@@ -31,14 +30,6 @@ struct result {
 };
 
 static size_t npages = 256UL << 8;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 /* Run on @cpu only, or anywhere when @cpu is -1. */
 static void pin(int cpu)
@@ -140,7 +131,7 @@ static struct result run_touch(enum backing how, bool read, bool write,
 	for (i = 0; i < threads; i++)
 		spans[i] = (struct span){ p, npages * i / threads, npages * (i + 1) / threads,
 					  read, write, order };
-	t0 = now_ns();
+	t0 = now_s() * 1e9;
 	if (threads == 1) {
 		touch_span(&spans[0]);
 	} else {
@@ -149,7 +140,7 @@ static struct result run_touch(enum backing how, bool read, bool write,
 		for (i = 0; i < threads; i++)
 			pthread_join(th[i], NULL);
 	}
-	r.ns = (now_ns() - t0) / npages;
+	r.ns = (now_s() * 1e9 - t0) / npages;
 	r.faults = (double)(min_faults() - flt0) / npages;
 	r.rss_mib = (rss_anon_kb() - rss0) / 1024.0;
 	munmap(p, npages * PAGE);
@@ -164,24 +155,10 @@ static struct result run_munmap(void)
 	double t0;
 
 	touch_read(p, npages);
-	t0 = now_ns();
+	t0 = now_s() * 1e9;
 	munmap(p, npages * PAGE);
-	r.ns = (now_ns() - t0) / npages;
+	r.ns = (now_s() * 1e9 - t0) / npages;
 	return r;
-}
-
-static long meminfo_kb(const char *key)
-{
-	char line[128];
-	long val = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			val = strtol(line + strlen(key), NULL, 10);
-	if (f)
-		fclose(f);
-	return val;
 }
 
 /* Read-touch 1 GiB; rss= is RssAnon growth, flt= page-table growth in MiB. */
@@ -196,9 +173,9 @@ static struct result run_rss1g(void)
 	npages = 1UL << 18;
 	p = fresh(npages, PRIVATE);
 	rss0 = rss_anon_kb();
-	r.ns = now_ns();
+	r.ns = now_s() * 1e9;
 	touch_read(p, npages);
-	r.ns = (now_ns() - r.ns) / npages;
+	r.ns = (now_s() * 1e9 - r.ns) / npages;
 	r.rss_mib = (rss_anon_kb() - rss0) / 1024.0;
 	r.faults = (meminfo_kb("PageTables:") - pt0) / 1024.0;
 	munmap(p, npages * PAGE);

@@ -271,13 +271,31 @@ static void test_gup(void)
 	tap_result(n == (ssize_t)(16 * PAGE) && read(pipefd[0], buf, 16 * PAGE) == n &&
 		   all_bytes(buf, 16 * PAGE, 0), "vmsplice of zero-page memory");
 
-	fd = open("/tmp/zp-dio", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	fd = open("/tmp/zp-file", O_RDWR | O_CREAT | O_TRUNC, 0600);
 	n = write(fd, p, 16 * PAGE);
 	memset(buf, 0x55, 16 * PAGE);
 	tap_result(n == (ssize_t)(16 * PAGE) && pread(fd, buf, 16 * PAGE, 0) == n &&
 		   all_bytes(buf, 16 * PAGE, 0), "write(2) from zero-page memory");
 	close(fd);
-	unlink("/tmp/zp-dio");
+	unlink("/tmp/zp-file");
+
+	/* O_DIRECT pins the zero page for the device's DMA (a zram device). */
+	fd = getenv("ZP_DIO_DEV") ? open(getenv("ZP_DIO_DEV"), O_RDWR | O_DIRECT) : -1;
+	if (fd < 0) {
+		tap_skip("O_DIRECT write from zero-page memory", "no block device (ZP_DIO_DEV)");
+	} else {
+		char *dst = map_anon(16 * PAGE, PROT_READ | PROT_WRITE);
+
+		memset(dst, 0x55, 16 * PAGE);
+		if (pwrite(fd, dst, 16 * PAGE, 0) != (ssize_t)(16 * PAGE))
+			die("O_DIRECT prefill");
+		n = pwrite(fd, p, 16 * PAGE, 0);
+		tap_result(n == (ssize_t)(16 * PAGE) && pread(fd, dst, 16 * PAGE, 0) == n &&
+			   all_bytes(dst, 16 * PAGE, 0),
+			   "O_DIRECT write from zero-page memory");
+		close(fd);
+		munmap(dst, 16 * PAGE);
+	}
 	close(pipefd[0]);
 	close(pipefd[1]);
 	free(buf);

@@ -27,6 +27,18 @@ tap_eq "sysfs: fault_around_bytes defaults to 4096" "$(cat $ZP_SYS/fault_around_
 tap_check "sysfs: no kprobe on vm_normal_page while audit is off" \
 	sh -c '! grep -q vm_normal_page /sys/kernel/debug/kprobes/list'
 
+# ---- zram: swap for later, and a block device for O_DIRECT ----
+for m in $(cat /lib/modules/extra/order); do
+	insmod /lib/modules/extra/$m.ko
+done
+zram_dev() { # N SIZE: /dev/zramN of SIZE
+	[ -e /sys/block/zram$1 ] || cat /sys/class/zram-control/hot_add >/dev/null
+	echo lzo-rle >/sys/block/zram$1/comp_algorithm
+	echo $2 >/sys/block/zram$1/disksize
+}
+zram_dev 0 64M && mkswap /dev/zram0 >/dev/null
+zram_dev 1 16M && export ZP_DIO_DEV=/dev/zram1
+
 # ---- the two modes ----
 zp_test always
 zp_test common
@@ -45,12 +57,7 @@ echo 0 >$ZP_SYS/audit
 tap_check "audit: probe removed when off" sh -c '! grep -q vm_normal_page /sys/kernel/debug/kprobes/list'
 
 # ---- fault-around (with zram swap, for swapped-out neighbours) ----
-for m in $(cat /lib/modules/extra/order); do
-	insmod /lib/modules/extra/$m.ko
-done
-echo lzo-rle >/sys/block/zram0/comp_algorithm
-echo 64M >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 ||
-	tap_diag "no zram swap in this guest"
+swapon /dev/zram0 || tap_diag "no zram swap in this guest"
 for bytes in 16384 65536 2097152; do
 	echo $bytes >$ZP_SYS/fault_around_bytes
 	zp_test around $bytes
@@ -148,3 +155,11 @@ sh /tests/zeropagectl.sh
 
 # ---- the benchmark runs and its numbers are sane (no timing thresholds) ----
 sh /tests/bench.sh quick
+
+# ---- debug kernels: what kmemleak found over the whole run ----
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	leaks=$(grep -c '^unreferenced object' /sys/kernel/debug/kmemleak)
+	tap_eq "kmemleak: no leaks suspected" "$leaks" 0
+	[ "$leaks" = 0 ] || cat /sys/kernel/debug/kmemleak >/dev/console
+fi
