@@ -369,27 +369,43 @@ static void *uffd_handler(void *arg)
 	return NULL;
 }
 
+/* A missing-mode userfaultfd over @n fresh pages, served by uffd_handler. */
+static bool uffd_start(struct uffd_ctx *c, size_t n, pthread_t *th)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	memset(c, 0, sizeof(*c));
+	c->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (c->uffd < 0 || ioctl(c->uffd, UFFDIO_API, &api))
+		return false;
+	c->area = map_anon(n * PAGE, PROT_READ | PROT_WRITE);
+	reg.range.start = (uintptr_t)c->area;
+	reg.range.len = n * PAGE;
+	if (ioctl(c->uffd, UFFDIO_REGISTER, &reg))
+		die("UFFDIO_REGISTER");
+	pthread_create(th, NULL, uffd_handler, c);
+	return true;
+}
+
+static void uffd_stop(struct uffd_ctx *c, size_t n, pthread_t th)
+{
+	close(c->uffd);
+	pthread_join(th, NULL);
+	munmap(c->area, n * PAGE);
+}
+
 static void test_userfaultfd(void)
 {
-	struct uffd_ctx c = { 0 };
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
 	long zero0 = zp_stat("zero_mapped"), priv0 = zp_stat("private_mapped");
-	pthread_t th;
+	struct uffd_ctx c;
 	size_t n = 32;
+	pthread_t th;
 
-	c.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (c.uffd < 0 || ioctl(c.uffd, UFFDIO_API, &api)) {
+	if (!uffd_start(&c, n, &th)) {
 		tap_skip("userfaultfd: reads reach the handler as reads", "no userfaultfd");
 		return;
 	}
-	c.area = map_anon(n * PAGE, PROT_READ | PROT_WRITE);
-	reg.range.start = (uintptr_t)c.area;
-	reg.range.len = n * PAGE;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(c.uffd, UFFDIO_REGISTER, &reg))
-		die("UFFDIO_REGISTER");
-	pthread_create(&th, NULL, uffd_handler, &c);
 	unsigned long sum = touch_read(c.area, n);
 
 	tap_result(sum == 0 && c.faults == (int)n && !c.saw_write,
@@ -398,9 +414,7 @@ static void test_userfaultfd(void)
 	tap_result(is_zero_pfn(pfn_of(c.area)), "userfaultfd: UFFDIO_ZEROPAGE maps the zero page");
 	tap_result(zp_stat("zero_mapped") == zero0 && zp_stat("private_mapped") == priv0,
 		   "userfaultfd: the module left the range alone");
-	close(c.uffd);
-	pthread_join(th, NULL);
-	munmap(c.area, n * PAGE);
+	uffd_stop(&c, n, th);
 }
 
 static void test_toggle(void)
@@ -566,30 +580,19 @@ static void test_around_edges(unsigned long bytes)
 /* A userfaultfd range gets no fault-around: every read reaches the handler. */
 static void test_around_uffd(unsigned long bytes)
 {
-	struct uffd_ctx c = { 0 };
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
 	size_t n = 2 * bytes / PAGE;
+	struct uffd_ctx c;
 	pthread_t th;
 
-	c.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (c.uffd < 0 || ioctl(c.uffd, UFFDIO_API, &api)) {
+	if (!uffd_start(&c, n, &th)) {
 		tap_skip("around: userfaultfd range not filled", "no userfaultfd");
 		return;
 	}
-	c.area = map_anon(n * PAGE, PROT_READ | PROT_WRITE);
-	reg.range.start = (uintptr_t)c.area;
-	reg.range.len = n * PAGE;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(c.uffd, UFFDIO_REGISTER, &reg))
-		die("UFFDIO_REGISTER");
-	pthread_create(&th, NULL, uffd_handler, &c);
 	touch_read(c.area, n);
-	tap_result(c.faults == (int)n, "around %lu: every read of a userfaultfd range reaches the handler (%d/%zu)",
+	tap_result(c.faults == (int)n,
+		   "around %lu: every read of a userfaultfd range reaches the handler (%d/%zu)",
 		   bytes, c.faults, n);
-	close(c.uffd);
-	pthread_join(th, NULL);
-	munmap(c.area, n * PAGE);
+	uffd_stop(&c, n, th);
 }
 
 int main(int argc, char **argv)
