@@ -4,7 +4,11 @@
 #   make check          the test suite: every stock kernel of the bed, in QEMU
 #   make demo           boot a stock kernel and compare stock / always / never
 #   make shell          an interactive guest with the module loaded
+#   make bench          fault benchmarks, module vs stock (ZP_BENCH_KERNELS)
+#   make check-debug    the suite on a lockdep/KASAN/kmemleak kernel built here
 #   make install        install the module into the running kernel's tree
+#   make deb            Debian packages zeropage-dkms, zeropage-tools into out/deb/
+#   make check-dkms     the DKMS/packaging tests (debootstrap chroots, QEMU)
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 BED := selftests/bed
@@ -29,8 +33,22 @@ demo:
 shell:
 	$(BED)/interactive.sh shell $(ZP_KERNEL)
 
+bench:
+	bench/run.sh
+
+check-debug:
+	selftests/debug/check-debug.sh
+
+deb:
+	scripts/build-deb.sh
+
+check-dkms:
+	selftests/dkms/run.sh
+
+.PHONY: deb check-dkms
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf out
 
-.PHONY: all module install check demo shell clean
+.PHONY: all module install check check-debug demo shell bench clean

@@ -24,7 +24,9 @@ tap() {
 }
 
 # Lines in a guest console that fail the run whatever the tests said.
-BAD_CONSOLE='Oops|\bBUG\b|WARNING|Call Trace|lockdep|possible circular|KASAN|general protection|soft lockup|hung_task|stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called|suspected memory leak'
+# (lockdep and RCU reports begin with WARNING: or BUG:; plain "lockdep" or
+# "stall" would match boot banners.)
+BAD_CONSOLE='Oops|\bBUG\b|WARNING|Call Trace|suspicious RCU usage|KASAN|general protection|soft lockup|hung_task|blocked for more than|detected stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called|suspected memory leak'
 
 "$here/deps.sh" || exit 1
 phase "host tools"
@@ -74,6 +76,9 @@ while read -r name release root; do
 	log "kernel $name: $(( $(date +%s) - kstart )) s"
 done <"$ZP_OUT/kernels.list"
 phase "guests"
+
+"$ZP_TOP/selftests/dkms/run.sh" | tee -a "$results"
+phase "dkms packaging (selftests/dkms/run.sh)"
 
 passed=$(grep -c '^ok - ' "$results" | tr -d ' ')
 skipped=$(grep -c '^ok - .*# SKIP' "$results" | tr -d ' ')

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# build-deb.sh [OUTDIR]: the Debian packages (make deb).
+# Copies the tree's files (git's tracked and new ones, never ignored build
+# output or caches) to OUTDIR/zeropage-<version>/ and runs
+# dpkg-buildpackage -us -uc there, so the checkout stays clean and
+# zeropage-dkms_<version>_all.deb, zeropage-tools_<version>_<arch>.deb and
+# the source package land in OUTDIR (default out/deb).  Needs debhelper and
+# dh-dkms (apt-get install debhelper dh-dkms).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$top/out/deb}
+version=$(sed -n 's/^#define ZP_VERSION "\(.*\)"$/\1/p' "$top/include/zeropage.h")
+[ -n "$version" ] || { echo "build-deb: no ZP_VERSION in include/zeropage.h" >&2; exit 1; }
+src=$out/zeropage-$version
+rm -rf "$out"
+mkdir -p "$src"
+out=$(cd "$out" && pwd) src=$out/zeropage-$version
+if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+		xargs -0 cp -a --parents -t "$src")
+else
+	tar -C "$top" --exclude=./.cache --exclude=./out --exclude-vcs --exclude-vcs-ignores -cf - . |
+		tar -C "$src" -xf -
+fi
+if ! (cd "$src" && dpkg-buildpackage -us -uc) >"$out/build.log" 2>&1; then
+	tail -n 40 "$out/build.log" >&2
+	echo "build-deb: dpkg-buildpackage failed, see $out/build.log" >&2
+	exit 1
+fi
+ls "$out"/*.deb

@@ -1,0 +1,513 @@
+#!/usr/bin/env bash
+# selftests/dkms/run.sh (make check-dkms): the DKMS and packaging tests.
+#
+#   0. host: the versions agree; make deb builds the packages; lintian.
+#   1. Debian 12 chroot (debootstrap): with the 6.1 headers present (the
+#      amd64, cloud and rt flavours, as the test bed boots them), apt
+#      installs zeropage-dkms; DKMS builds and installs zeropage.ko (dkms
+#      status, modinfo vermagic/version/signer).
+#   4. then the bookworm-backports 6.12 headers (amd64, rt; they bring their
+#      images): DKMS's kernel hooks build the module for them on their own.
+#   2. each of those kernels boots in QEMU with the installed module tree,
+#      modules.dep from depmod and the package's /etc/modprobe.d/zeropage.conf
+#      enabled with mode=never; the guest (selftests/guest/dkms.sh) loads it
+#      with modprobe and checks the mode and a read fault.
+#   3. the same in a Debian 13 chroot with its own 6.12 headers and gcc-14,
+#      then that kernel boots with the module the chroot built.
+#   5. apt-get remove --purge leaves no module, DKMS tree or source behind
+#      (both chroots); then docs/install.md's "from a checkout" recipe
+#      (dkms add/build/install) works and dkms remove cleans up (Debian 12).
+#
+# TAP ("ok - dkms: ...") on stdout and in $ZP_OUT/dkms/results.tap; logs and
+# per-phase times on stderr; details under $ZP_OUT/dkms/.  The chroots, and
+# the kernels they download, are cached in $ZP_CACHE/dkms/ and reused; each
+# run first returns them to their base state (no zeropage packages, only the
+# base kernel's headers).  Installs what it needs on the host with apt-get.
+# Environment: ZP_DKMS_SUITES (default "bookworm trixie"); the Debian 12
+# flavours, as the test bed's: ZP_DKMS_FLAVOURS (6.1, default "amd64
+# cloud-amd64 rt-amd64") and ZP_DKMS_BPO_FLAVOURS (6.12 from backports,
+# default "amd64 rt-amd64").
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../bed/lib.sh"
+
+D=$ZP_CACHE/dkms
+O=$ZP_OUT/dkms
+SUITES=${ZP_DKMS_SUITES:-bookworm trixie}
+FLAVOURS=${ZP_DKMS_FLAVOURS:-amd64 cloud-amd64 rt-amd64}
+BPO_FLAVOURS=${ZP_DKMS_BPO_FLAVOURS:-amd64 rt-amd64}
+mkdir -p "$D" "$O"
+results=$O/results.tap
+: >"$results"
+start=$(date +%s)
+phase_start=$start
+
+phase() {
+	local now
+	now=$(date +%s)
+	log "dkms: phase done: $1 ($((now - phase_start)) s)"
+	phase_start=$now
+}
+
+# tap NAME STATUS [detail]
+tap() {
+	if [ "$2" = 0 ]; then echo "ok - dkms: $1"; else echo "not ok - dkms: $1${3:+ ($3)}"; fi |
+		tee -a "$results"
+}
+# check NAME COMMAND...: pass when COMMAND exits 0.
+check() {
+	local name=$1
+	shift
+	"$@"
+	tap "$name" $?
+}
+
+BAD_CONSOLE='Oops|\bBUG\b|WARNING|Call Trace|lockdep|possible circular|KASAN|general protection|soft lockup|hung_task|stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called'
+
+cleanup() {
+	local m
+	for m in "$D"/*/proc "$D"/*/sys; do
+		mountpoint -q "$m" 2>/dev/null && umount -l "$m"
+	done
+	jobs -p | xargs -r kill 2>/dev/null
+}
+trap cleanup EXIT
+trap "exit 130" INT TERM
+
+# ---- mirror (from this machine's apt sources; never written into the repo) ----
+mirror_uri() {
+	local uri
+	uri=$(awk '/^URIs:/ && !/security/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list 2>/dev/null || true)
+	[ -n "$uri" ] || die "no Debian mirror found in this machine's apt sources"
+	echo "$uri"
+}
+security_uri() {
+	local uri
+	uri=$(awk '/^URIs:/ && /security/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 ~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list 2>/dev/null || true)
+	echo "$uri"
+}
+
+# ---- chroots ----
+# in_chroot ROOT COMMAND...: run in the chroot with a clean environment.
+in_chroot() {
+	local root=$1
+	shift
+	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+capt() {
+	local root=$1
+	shift
+	in_chroot "$root" apt-get -q -y --no-install-recommends \
+		-o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$@"
+}
+installed() { # ROOT PACKAGE
+	[ "$(in_chroot "$1" dpkg-query -W -f='${db:Status-Status}' "$2" 2>/dev/null)" = installed ]
+}
+
+write_sources() { # ROOT SUITE
+	local root=$1 suite=$2 m s
+	m=$(mirror_uri) s=$(security_uri)
+	{
+		echo "deb $m $suite main"
+		echo "deb $m $suite-updates main"
+		[ -z "$s" ] || echo "deb $s $suite-security main"
+		[ "$suite" != bookworm ] || echo "deb $m bookworm-backports main"
+	} >"$root/etc/apt/sources.list.new"
+	if ! cmp -s "$root/etc/apt/sources.list.new" "$root/etc/apt/sources.list"; then
+		mv "$root/etc/apt/sources.list.new" "$root/etc/apt/sources.list"
+		rm -f "$root/.zp-updated"
+	else
+		rm -f "$root/etc/apt/sources.list.new"
+	fi
+}
+
+# prepare_chroot SUITE: debootstrap once, then bring the cached chroot up to
+# date: sources, package lists (every 12 h), DKMS and its tools.
+prepare_chroot() {
+	local suite=$1 root=$D/$1 t0
+	t0=$(date +%s)
+	if [ ! -f "$root/.zp-complete" ]; then
+		mountpoint -q "$root/proc" && umount -l "$root/proc"
+		rm -rf "$root"
+		mkdir -p "$D/debootstrap-cache/$suite"
+		log "dkms: debootstrap $suite"
+		debootstrap --variant=minbase --cache-dir="$D/debootstrap-cache/$suite" \
+			--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+			"$suite" "$root" "$(mirror_uri)" >"$O/debootstrap-$suite.log" 2>&1 ||
+			{ log "dkms: debootstrap $suite failed, see $O/debootstrap-$suite.log"; return 1; }
+		# No services in a chroot; no initramfs either: QEMU boots the
+		# test bed's own, and nothing here is booted from /boot.
+		printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+		chmod 755 "$root/usr/sbin/policy-rc.d"
+		in_chroot "$root" dpkg-divert --local --rename \
+			--divert /usr/sbin/update-initramfs.zp-real --add /usr/sbin/update-initramfs >/dev/null
+		printf '#!/bin/sh\n# zeropage test chroot: no initramfs\nexit 0\n' >"$root/usr/sbin/update-initramfs"
+		chmod 755 "$root/usr/sbin/update-initramfs"
+		touch "$root/.zp-complete"
+	fi
+	# A throwaway root: dpkg need not fsync every file.
+	echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/zp-unsafe-io"
+	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+	write_sources "$root" "$suite"
+	if [ ! -f "$root/.zp-updated" ] || [ -z "$(find "$root/.zp-updated" -mmin -720)" ]; then
+		in_chroot "$root" apt-get -q update >"$O/apt-update-$suite.log" 2>&1 ||
+			{ log "dkms: apt-get update in the $suite chroot failed"; return 1; }
+		touch "$root/.zp-updated"
+	fi
+	in_chroot "$root" dpkg --configure -a >/dev/null 2>&1 # after an interrupted run
+	# dkms and what a real machine has beside it: openssl (DKMS signs
+	# with its MOK key), kmod (modinfo, depmod).
+	capt "$root" install dkms openssl kmod >"$O/base-$suite.log" 2>&1 ||
+		{ log "dkms: installing dkms in the $suite chroot failed"; return 1; }
+	log "dkms: $suite chroot ready ($(($(date +%s) - t0)) s)"
+}
+
+# headers_release ROOT [DEFAULT-RELEASE [FLAVOUR]]: the release the
+# linux-headers-FLAVOUR metapackage (default amd64) points at.
+headers_release() {
+	local opts=()
+	[ -z "${2:-}" ] || opts=(-o "APT::Default-Release=$2")
+	in_chroot "$1" apt-cache "${opts[@]}" depends "linux-headers-${3:-amd64}" |
+		awk '/Depends: linux-headers-[0-9]/ { sub("linux-headers-", "", $2); print $2; exit }'
+}
+
+# reset_chroot ROOT KEEP...: back to the base state: no zeropage packages
+# (nor anything a failed run left), and no kernel packages but the KEEP
+# releases' (not an older ABI).  KEEP_IMAGES: releases whose image stays
+# but whose headers go (test 4 installs them again; installing and purging
+# a kernel image each run would double this step's time).
+reset_chroot() {
+	local root=$1 pkgs p rel keep
+	shift
+	keep=" $* "
+	pkgs=""
+	for p in zeropage-dkms zeropage-tools; do installed "$root" $p && pkgs+=" $p"; done
+	for p in $(in_chroot "$root" dpkg-query -W -f='${binary:Package} ${db:Status-Status}\n' \
+		'linux-image-[0-9]*' 'linux-headers-[0-9]*' 2>/dev/null | awk '$2 == "installed" { print $1 }'); do
+		rel=${p#linux-image-}
+		rel=${rel#linux-headers-}
+		case $rel in *-common | *-common-rt) continue ;; esac
+		case $keep in *" $rel "*) continue ;; esac
+		case "$p ${KEEP_IMAGES:-}" in "linux-image-$rel "*" $rel "*) continue ;; esac
+		pkgs+=" $p"
+	done
+	if [ -n "$pkgs" ]; then
+		capt "$root" purge $pkgs >"$O/reset-$(basename "$root").log" 2>&1 ||
+			log "dkms: reset of $(basename "$root"): purge$pkgs failed"
+	fi
+	if [ -e "$root/var/lib/dkms/zeropage" ] || ls -d "$root"/usr/src/zeropage-* >/dev/null 2>&1 ||
+		[ -n "$(find "$root/lib/modules" -name 'zeropage.ko*' 2>/dev/null)" ]; then
+		log "dkms: $(basename "$root"): removing zeropage leftovers of an earlier run"
+		rm -rf "$root/var/lib/dkms/zeropage" "$root"/usr/src/zeropage-*
+		find "$root/lib/modules" -name 'zeropage.ko*' -delete 2>/dev/null
+	fi
+	rm -rf "$root/tmp/zp" "$root/etc/modules-load.d/zeropage.conf"
+}
+
+# kernel_root ROOT RELEASE: a directory with boot/vmlinuz-RELEASE and
+# lib/modules/RELEASE: the test bed's unpacked kernel, the chroot itself when
+# the image is installed there (6.12 headers depend on the image), or the
+# image downloaded with the chroot's apt and unpacked into the cache.
+kernel_root() {
+	local root=$1 rel=$2 k=$D/kernels/$2 deb
+	if [ -f "$ZP_CACHE/kernels/$rel/.complete" ]; then
+		echo "$ZP_CACHE/kernels/$rel"
+	elif [ -f "$root/boot/vmlinuz-$rel" ] && [ -d "$root/lib/modules/$rel/kernel" ]; then
+		echo "$root"
+	elif [ -f "$k/.complete" ]; then
+		echo "$k"
+	else
+		rm -rf "$root/tmp/zp-dl" "$k" && mkdir -p "$root/tmp/zp-dl" "$k"
+		in_chroot "$root" sh -c "cd /tmp/zp-dl && apt-get -q -o APT::Sandbox::User=root download linux-image-$rel" \
+			>"$O/download-$rel.log" 2>&1 || return 1
+		deb=$(ls "$root"/tmp/zp-dl/linux-image-"$rel"_*.deb | head -n 1)
+		dpkg-deb -x "$deb" "$k" && rm -rf "$root/tmp/zp-dl" && touch "$k/.complete" && echo "$k"
+	fi
+}
+
+# check_built LABEL ROOT RELEASE KROOT: DKMS built and installed zeropage for
+# RELEASE in the chroot; modinfo agrees with the kernel's own modules.
+check_built() {
+	local label=$1 root=$2 rel=$3 kroot=$4 status ko ref want got mlog
+	status=$(in_chroot "$root" dkms status -m zeropage -v "$V" -k "$rel" 2>&1)
+	tap "$label: dkms status says installed for $rel" "$(grep -q ': installed' <<<"$status"; echo $?)" "$status"
+	ko=$(cd "$root" && ls lib/modules/"$rel"/updates/dkms/zeropage.ko* 2>/dev/null | head -n 1)
+	tap "$label: $rel: zeropage.ko installed in /lib/modules/$rel/updates/dkms" "$([ -n "$ko" ]; echo $?)"
+	[ -n "$ko" ] || return 0
+	ref=$(cd "$kroot" && find "lib/modules/$rel/kernel" -name 'zram.ko*' | head -n 1)
+	want=$([ -n "$ref" ] && modinfo -F vermagic "$kroot/$ref")
+	got=$(in_chroot "$root" modinfo -F vermagic "/$ko")
+	tap "$label: $rel: modinfo vermagic matches the kernel's own modules ($got)" \
+		"$([ -n "$want" ] && [ "$got" = "$want" ] && [ "${got%% *}" = "$rel" ]; echo $?)" "want '$want'"
+	got=$(in_chroot "$root" modinfo -F version "/$ko")
+	tap "$label: $rel: modinfo version $got" "$([ "$got" = "$V" ]; echo $?)" "want $V"
+	# The compiler: the one the kernel was built with (gcc-12 for Debian 12's
+	# kernels, gcc-14 for Debian 13's), as recorded in the headers' .config.
+	case $ko in
+	*.xz) xz -dc "$root/$ko" ;;
+	*.zst) zstd -qdc "$root/$ko" ;;
+	*) cat "$root/$ko" ;;
+	esac >"$O/$label-$rel.ko"
+	want=$(sed -n 's/^CONFIG_CC_VERSION_TEXT=".* \([0-9]*\)\.[0-9.]*"$/\1/p' "$root/usr/src/linux-headers-$rel/.config")
+	got=$(readelf -p .comment "$O/$label-$rel.ko" 2>/dev/null | grep -o 'GCC: .*' | sort -u)
+	tap "$label: $rel: built by gcc-$want, the kernel's compiler ($got)" \
+		"$([ -n "$want" ] && [ "$(wc -l <<<"$got")" = 1 ] && [[ $got =~ \ $want\.[0-9.]*$ ]]; echo $?)"
+	mlog=$root/var/lib/dkms/zeropage/$V/$rel/$(uname -m)/log/make.log
+	tap "$label: $rel: DKMS make.log shows no compiler warnings" \
+		"$([ -f "$mlog" ] && ! grep -q -E 'warning:|error:' "$mlog"; echo $?)" "$mlog"
+	got=$(in_chroot "$root" modinfo -F signer "/$ko")
+	tap "$label: $rel: signed with the DKMS MOK key (/var/lib/dkms/mok.pub)" \
+		"$([ "$got" = "DKMS module signing key" ] && [ -f "$root/var/lib/dkms/mok.pub" ]; echo $?)" "signer '$got'"
+}
+
+# boot LABEL ROOT RELEASE KROOT: the installed module tree, modules.dep and
+# the package's modprobe.d file (enabled: mode=never) in a QEMU guest.
+boot() {
+	local label=$1 root=$2 rel=$3 kroot=$4 out=$O/$1-$3 stage ko rc bad
+	stage=$out/extra
+	rm -rf "$out" && mkdir -p "$stage/lib/modules/$rel" "$stage/etc/modprobe.d"
+	cp -a "$root/lib/modules/$rel/updates" "$stage/lib/modules/$rel/"
+	find "$root/lib/modules/$rel" -maxdepth 1 -type f -name 'modules.*' -exec cp {} "$stage/lib/modules/$rel/" \;
+	cp "$root/etc/modprobe.d/zeropage.conf" "$stage/etc/modprobe.d/"
+	ko=$(ls "$stage/lib/modules/$rel/updates/dkms/"zeropage.ko* | head -n 1)
+	case $ko in
+	*.xz) xz -dc "$ko" >"$out/zeropage.ko" ;;
+	*.zst) zstd -qdc "$ko" >"$out/zeropage.ko" ;;
+	*.gz) gzip -dc "$ko" >"$out/zeropage.ko" ;;
+	*) cp "$ko" "$out/zeropage.ko" ;;
+	esac
+	ZP_GUEST_EXTRA=$stage ZP_GUEST_APPEND="zp.version=$V" \
+		"$ZP_TOP/selftests/bed/guest.sh" "$rel" "$kroot" "$out/zeropage.ko" dkms "$out/guest"
+	rc=$?
+	sed -n -E 's/^(not ok|ok) - /\1 - dkms: '"$label $rel"': guest: /p' "$out/guest/report.log" 2>/dev/null |
+		tee -a "$results"
+	grep -q 'zp: guest finished: dkms' "$out/guest/console.log" 2>/dev/null
+	tap "$label $rel: guest ran to the end" $? "qemu rc $rc, console $out/guest/console.log"
+	bad=$(grep -E "$BAD_CONSOLE" "$out/guest/console.log" 2>/dev/null | head -n 5)
+	tap "$label $rel: console free of Oops/BUG/WARNING/lockdep/KASAN" "$([ -z "$bad" ]; echo $?)" \
+		"$bad; console $out/guest/console.log"
+}
+
+# install_packages LABEL ROOT: apt installs both packages from their files.
+install_packages() {
+	local label=$1 root=$2 log=$O/$1-install.log
+	mkdir -p "$root/tmp/zp"
+	cp "$DEB_DKMS" "$DEB_TOOLS" "$root/tmp/zp/"
+	capt "$root" install "/tmp/zp/${DEB_DKMS##*/}" "/tmp/zp/${DEB_TOOLS##*/}" >"$log" 2>&1
+	tap "$label: apt-get install ./zeropage-dkms_${V}_all.deb ./zeropage-tools_*.deb" $? "see $log"
+	in_chroot "$root" zeropagectl --help >/dev/null
+	tap "$label: zeropage-tools: zeropagectl --help runs" $?
+	check "$label: zeropage-tools: modules-load.d snippet names the module" \
+		grep -qx zeropage "$root/usr/share/zeropage-tools/modules-load.d/zeropage.conf"
+	# Enable the shipped example's mode=never, as docs/install.md says.
+	sed -i 's/^#options zeropage mode=never$/options zeropage mode=never/' "$root/etc/modprobe.d/zeropage.conf"
+	check "$label: the example /etc/modprobe.d/zeropage.conf, uncommented, parses (mode=never)" \
+		sh -c "chroot '$root' modprobe --showconfig 2>/dev/null | grep -qx 'options zeropage mode=never'"
+}
+
+# purge LABEL ROOT RELEASE...: test 5.
+purge() {
+	local label=$1 root=$2 log=$O/$1-purge.log left rel
+	shift 2
+	capt "$root" remove --purge zeropage-dkms zeropage-tools >"$log" 2>&1
+	tap "$label: apt-get remove --purge zeropage-dkms zeropage-tools" $? "see $log"
+	check "$label: purge: neither package left in dpkg's database" \
+		sh -c "! chroot '$root' dpkg-query -W zeropage-dkms zeropage-tools >/dev/null 2>&1"
+	left=$(cd "$root" && find lib/modules -name 'zeropage.ko*' 2>/dev/null | head -n 3)
+	tap "$label: purge: no zeropage.ko left under /lib/modules" "$([ -z "$left" ]; echo $?)" "$left"
+	check "$label: purge: no DKMS tree (/var/lib/dkms/zeropage)" test ! -e "$root/var/lib/dkms/zeropage"
+	check "$label: purge: no source (/usr/src/zeropage-$V)" test ! -e "$root/usr/src/zeropage-$V"
+	check "$label: purge: dkms status knows no zeropage" \
+		sh -c "[ -z \"\$(chroot '$root' dkms status zeropage 2>&1)\" ]"
+	for rel in "$@"; do
+		check "$label: purge: modules.dep of $rel no longer lists zeropage" \
+			sh -c "! grep -q zeropage '$root/lib/modules/$rel/modules.dep' 2>/dev/null"
+	done
+	check "$label: purge: /etc/modprobe.d/zeropage.conf removed" test ! -e "$root/etc/modprobe.d/zeropage.conf"
+}
+
+# from_checkout LABEL ROOT RELEASE: docs/install.md, "From a checkout with
+# DKMS", for one kernel; then dkms remove --all leaves nothing.
+from_checkout() {
+	local label=$1 root=$2 rel=$3 log=$O/$1-checkout.log ok=0
+	mkdir -p "$root/usr/src/zeropage-$V"
+	cp -r "$ZP_TOP"/{dkms.conf,Kbuild,module,include} "$root/usr/src/zeropage-$V/"
+	find "$root/usr/src/zeropage-$V" \( -name '*.o' -o -name '.*.cmd' \) -exec rm -f {} +
+	{
+		in_chroot "$root" dkms add "zeropage/$V" &&
+			in_chroot "$root" dkms build "zeropage/$V" -k "$rel" &&
+			in_chroot "$root" dkms install "zeropage/$V" -k "$rel"
+	} >"$log" 2>&1 || ok=1
+	tap "$label: from a checkout: dkms add, build -k $rel, install" $ok "see $log"
+	in_chroot "$root" dkms status -m zeropage -v "$V" -k "$rel" | grep -q ': installed'
+	tap "$label: from a checkout: dkms status says installed for $rel" $?
+	in_chroot "$root" dkms remove "zeropage/$V" --all >>"$log" 2>&1
+	rm -rf "$root/usr/src/zeropage-$V"
+	check "$label: from a checkout: dkms remove --all leaves no module and no DKMS tree" \
+		sh -c "[ -z \"\$(find '$root/lib/modules' -name 'zeropage.ko*')\" ] && [ ! -e '$root/var/lib/dkms/zeropage' ]"
+}
+
+# ---- 0. host ----
+host_tools() {
+	local pkgs="debootstrap debhelper dh-dkms dpkg-dev lintian fakeroot build-essential
+		qemu-system-x86 busybox-static cpio xz-utils kmod debian-archive-keyring" p missing=()
+	for p in $pkgs; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "dkms: installing on the host: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -q -o DPkg::Lock::Timeout=600 update >/dev/null &&
+		apt-get -q -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >/dev/null
+}
+host_tools || { tap "host tools installed" 1; exit 1; }
+make -s -C "$ZP_TOP/selftests" OUT="$ZP_OUT/guest-bin" "$ZP_OUT/guest-bin/zp_test" >/dev/null || { tap "guest programs build" 1; exit 1; }
+phase "host tools"
+
+V=$(sed -n 's/^#define ZP_VERSION "\(.*\)"$/\1/p' "$ZP_TOP/include/zeropage.h")
+dkms_v=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$ZP_TOP/dkms.conf")
+deb_v=$(cd "$ZP_TOP" && dpkg-parsechangelog -S Version)
+tap "versions agree: include/zeropage.h ZP_VERSION $V, dkms.conf $dkms_v, debian/changelog $deb_v" \
+	"$([ -n "$V" ] && [ "$dkms_v" = "$V" ] && [ "$deb_v" = "$V" ]; echo $?)"
+
+# BUILD_EXCLUSIVE_ARCH against the capability table: architectures (as
+# `uname -m` names them) that may load the module, and those that never can.
+arch_exclusive() {
+	local m bad=""
+	eval "$(grep '^BUILD_EXCLUSIVE_ARCH=' "$ZP_TOP/dkms.conf")"
+	for m in x86_64 i686 aarch64 armv7l riscv64 ppc64le ppc64 s390x loongarch64 mips64 mips arc sh4; do
+		[[ $m =~ $BUILD_EXCLUSIVE_ARCH ]] || bad+=" $m(excluded)"
+	done
+	for m in alpha parisc parisc64 sparc sparc64 m68k csky hexagon ia64 microblaze nios2 openrisc or1k xtensa; do
+		[[ $m =~ $BUILD_EXCLUSIVE_ARCH ]] && bad+=" $m(admitted)"
+	done
+	[ -z "$bad" ] || { echo "BUILD_EXCLUSIVE_ARCH:$bad" >&2; return 1; }
+}
+check "dkms.conf: BUILD_EXCLUSIVE_ARCH admits the arches the capability table may load on, excludes the rest" \
+	arch_exclusive
+
+# Debian 13 is independent of what follows on the host: bootstrap it meanwhile.
+trixie_pid=
+rm -f "$O/trixie.release"
+case " $SUITES " in *" trixie "*)
+	(prepare_chroot trixie && rel=$(headers_release "$D/trixie") && [ -n "$rel" ] &&
+		capt "$D/trixie" install "linux-headers-$rel" >"$O/headers-trixie.log" 2>&1 &&
+		echo "$rel" >"$O/trixie.release") >"$O/prepare-trixie.log" 2>&1 &
+	trixie_pid=$!
+	;;
+esac
+
+debs=$ZP_TOP/out/deb
+make -s -C "$ZP_TOP" deb >"$O/make-deb.log" 2>&1
+tap "make deb (dpkg-buildpackage -us -uc)" $? "see $O/make-deb.log, $debs/build.log"
+DEB_DKMS=$debs/zeropage-dkms_${V}_all.deb
+DEB_TOOLS=$(find "$debs" -maxdepth 1 -name "zeropage-tools_${V}_*.deb" | head -n 1)
+check "make deb: zeropage-dkms_${V}_all.deb and zeropage-tools_${V}_<arch>.deb" \
+	test -f "$DEB_DKMS" -a -f "$DEB_TOOLS"
+[ -f "$DEB_DKMS" ] && [ -f "$DEB_TOOLS" ] || exit 1
+# has_files DEB PATH...: the package ships every PATH.
+has_files() {
+	local deb=$1 f list
+	shift
+	list=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
+	for f in "$@"; do grep -qx "./$f" <<<"$list" || { echo "missing $f" >&2; return 1; }; done
+}
+check "zeropage-dkms: /usr/src/zeropage-$V has dkms.conf, Kbuild, module/, include/" \
+	has_files "$DEB_DKMS" usr/src/zeropage-$V/{dkms.conf,Kbuild,module/main.c,include/zeropage.h}
+check "zeropage-dkms: Architecture all, depends on dkms" \
+	sh -c "[ \"\$(dpkg-deb -f '$DEB_DKMS' Architecture)\" = all ] && dpkg-deb -f '$DEB_DKMS' Depends | grep -q dkms"
+check "zeropage-tools: zeropagectl, its man page, /etc/modprobe.d/zeropage.conf, modules-load.d snippet" \
+	has_files "$DEB_TOOLS" usr/sbin/zeropagectl usr/share/man/man8/zeropagectl.8.gz \
+	etc/modprobe.d/zeropage.conf usr/share/zeropage-tools/modules-load.d/zeropage.conf
+check "zeropage-tools: /etc/modprobe.d/zeropage.conf is a conffile" \
+	sh -c "dpkg-deb --ctrl-tarfile '$DEB_TOOLS' | tar -xOf - ./conffiles | grep -qx /etc/modprobe.d/zeropage.conf"
+lintian_out=$(lintian -I -E --pedantic "$debs"/zeropage_"${V}"_*.changes 2>/dev/null)
+rc=$?
+echo "$lintian_out" >"$O/lintian.log"
+tap "lintian --pedantic -I -E: no tags on the source and binary packages" \
+	"$([ $rc = 0 ] && [ -z "$lintian_out" ]; echo $?)" "$(head -n 3 <<<"$lintian_out")"
+phase "packages and lintian"
+
+# ---- Debian 12: tests 1, 4, 2, 5 ----
+if [[ " $SUITES " = *" bookworm "* ]]; then
+	B=$D/bookworm
+	if prepare_chroot bookworm >"$O/prepare-bookworm.log" 2>&1; then
+		OLD=() NEW=()
+		for f in $FLAVOURS; do OLD+=("$(headers_release "$B" "" "$f")"); done
+		for f in $BPO_FLAVOURS; do NEW+=("$(headers_release "$B" bookworm-backports "$f")"); done
+		log "dkms: bookworm kernels: ${OLD[*]}; then from backports: ${NEW[*]}"
+		KEEP_IMAGES=" ${NEW[*]} " reset_chroot "$B" "${OLD[@]}"
+		capt "$B" install "${OLD[@]/#/linux-headers-}" >"$O/headers-bookworm-old.log" 2>&1
+		tap "bookworm: headers installed: ${OLD[*]}" $? "see $O/headers-bookworm-old.log"
+		phase "bookworm chroot"
+
+		# 1. the package, with those headers present.
+		install_packages bookworm "$B"
+		declare -A K=()
+		for rel in "${OLD[@]}"; do
+			K[$rel]=$(kernel_root "$B" "$rel") || tap "bookworm: kernel image $rel" 1
+			check_built bookworm "$B" "$rel" "${K[$rel]}"
+		done
+		phase "bookworm: package install, DKMS builds for ${OLD[*]}"
+
+		# 4. new kernels after the package.
+		log=$O/headers-bookworm-new.log
+		capt "$B" install "${NEW[@]/#/linux-headers-}" >"$log" 2>&1
+		tap "bookworm: then the backports headers install: ${NEW[*]}" $? "see $log"
+		for rel in "${NEW[@]}"; do
+			grep -q -F "autoinstall for kernel: $rel" "$log" &&
+				grep -q -F "Installing to /lib/modules/$rel/updates/dkms" "$log"
+			tap "bookworm: DKMS's kernel hook ran autoinstall for $rel and installed zeropage" $? "see $log"
+			K[$rel]=$(kernel_root "$B" "$rel") || tap "bookworm: kernel image $rel" 1
+			check_built bookworm "$B" "$rel" "${K[$rel]}"
+		done
+		phase "bookworm: new kernels ${NEW[*]}, DKMS autoinstall"
+
+		# 2. boot each.
+		for rel in "${OLD[@]}" "${NEW[@]}"; do
+			[ -z "${K[$rel]}" ] || boot bookworm "$B" "$rel" "${K[$rel]}"
+			phase "bookworm: boot $rel"
+		done
+
+		# 5.
+		purge bookworm "$B" "${OLD[@]}" "${NEW[@]}"
+		phase "bookworm: purge"
+
+		from_checkout bookworm "$B" "${OLD[0]}"
+		phase "bookworm: dkms add/build/install from a checkout"
+	else
+		tap "bookworm: chroot prepared" 1 "see $O/prepare-bookworm.log"
+	fi
+fi
+
+# ---- Debian 13: tests 3, 5 ----
+if [ -n "$trixie_pid" ]; then
+	T=$D/trixie
+	wait "$trixie_pid"
+	phase "trixie chroot (waited for it)"
+	R3=$(cat "$O/trixie.release" 2>/dev/null)
+	if [ -n "$R3" ]; then
+		reset_chroot "$T" "$R3"
+		tap "trixie: linux-headers-$R3 installed, with gcc-14" \
+			"$(installed "$T" "linux-headers-$R3" && installed "$T" gcc-14; echo $?)"
+		install_packages trixie "$T"
+		K3=$(kernel_root "$T" "$R3") || tap "trixie: kernel image $R3" 1
+		check_built trixie "$T" "$R3" "$K3"
+		phase "trixie: package install, DKMS build for $R3"
+		[ -z "${K3:-}" ] || boot trixie "$T" "$R3" "$K3"
+		phase "trixie: boot $R3"
+		purge trixie "$T" "$R3"
+		phase "trixie: purge"
+	else
+		tap "trixie: chroot prepared with linux-headers-amd64" 1 "see $O/prepare-trixie.log"
+	fi
+fi
+
+passed=$(grep -c '^ok - ' "$results")
+failed=$(grep -c '^not ok - ' "$results")
+log "dkms: total $(($(date +%s) - start)) s; results in $results"
+log "dkms: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
