@@ -11,6 +11,7 @@ command -v gnuplot >/dev/null || {
 	log "installing gnuplot-nox"
 	DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 install -y --no-install-recommends gnuplot-nox >/dev/null
 }
+mkdir -p "$ZP_OUT"
 "$bed/kernels.sh" >"$ZP_OUT/kernels.list"
 make -s -C "$top/selftests" OUT="$ZP_OUT/guest-bin"
 make -s -C "$top/bench" OUT="$ZP_OUT/guest-bin"
