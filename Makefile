@@ -6,6 +6,7 @@
 #   make shell          an interactive guest with the module loaded
 #   make bench          fault benchmarks, module vs stock (ZP_BENCH_KERNELS)
 #   make check-debug    the suite on a lockdep/KASAN/kmemleak kernel built here
+#   make stress         make check with the long stress mode (1,000 load/unload cycles)
 #   make install        install the module into the running kernel's tree
 #   make deb            Debian packages zeropage-dkms, zeropage-tools into out/deb/
 #   make check-dkms     the DKMS/packaging tests (debootstrap chroots, QEMU)
@@ -39,6 +40,9 @@ bench:
 check-debug:
 	selftests/debug/check-debug.sh
 
+stress:
+	ZP_STRESS_LONG=1 $(BED)/check.sh
+
 deb:
 	scripts/build-deb.sh
 
@@ -51,4 +55,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf out
 
-.PHONY: all module install check check-debug demo shell bench clean
+.PHONY: all module install check check-debug stress demo shell bench clean

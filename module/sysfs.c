@@ -68,7 +68,8 @@ int zp_check_fault_around(const char *buf, size_t count, unsigned int *bytes)
 	char word[16];
 	unsigned int val;
 
-	if (len < 0 || len >= sizeof(word) || !isdigit(buf[0]))
+	/* kstrtouint() would let a second trailing newline through. */
+	if (len < 0 || len >= sizeof(word) || !isdigit(buf[0]) || memchr(buf, '\n', len))
 		return -EINVAL;
 	memcpy(word, buf, len);
 	word[len] = '\0';

@@ -204,6 +204,19 @@ void zp_set_mode(const char *mode)
 		die("set mode %s", mode);
 }
 
+const char *zp_get_mode(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/kernel/mm/zeropage/enabled", O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return strstr(buf, "[never]") ? "never" : "always";
+}
+
 unsigned long touch_read(const char *p, size_t n)
 {
 	unsigned long sum = 0;

@@ -46,6 +46,8 @@ uint64_t rnd(uint64_t *state);
 long zp_stat(const char *name);
 int zp_write(const char *file, const char *val, size_t len);
 void zp_set_mode(const char *mode);
+/* The current mode, "always" or "never"; NULL if the module is not loaded. */
+const char *zp_get_mode(void);
 
 /* The stats/ counters the stress tests report, in zp_counter_names order. */
 enum { ZP_ZERO, ZP_PRIVATE, ZP_PASSED, ZP_COW, ZP_AROUND, ZP_NR_COUNTERS };

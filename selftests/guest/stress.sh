@@ -1,0 +1,105 @@
+#!/bin/sh
+# The stress and hostile-input suite, inside one guest: the fault storm with
+# mode toggles, OOM in a small memory cgroup, userfaultfd on stock and in
+# each mode, the sysfs and parameter fuzzers, unprivileged access (part
+# "main"), and the storm under load/unload cycles (part "cycle").  Kernel
+# command line: zp.stress=long for the long version (default: quick, for
+# CI), zp.stress.part=main|cycle|all (default all), zp.stress.cycles=N.
+# Starts and ends with the module unloaded.  Prints TAP; each test's first
+# line carries its report (iterations, pages verified, counters, duration).
+. /tests/tap.sh
+
+LONG=0 PART=all CYCLES=
+for word in $(cat /proc/cmdline); do
+	case $word in
+	zp.stress=long) LONG=1 ;;
+	zp.stress.part=*) PART=${word#*=} ;;
+	zp.stress.cycles=*) CYCLES=${word#*=} ;;
+	esac
+done
+# FUZZ_N writes go to each of the three writable files.
+if [ $LONG = 1 ]; then
+	STORM_S=120 OOM_ROUNDS=10 UFFD_ROUNDS=50 FUZZ_N=50000 PARAM_N=1000
+	CYCLES=${CYCLES:-1000}
+else
+	STORM_S=10 OOM_ROUNDS=2 UFFD_ROUNDS=5 FUZZ_N=3400 PARAM_N=100
+	CYCLES=${CYCLES:-200}
+fi
+SEED=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+tap_diag "kernel $(uname -r), $(nproc) CPUs, part $PART, seed $SEED"
+
+# What must never appear in the kernel log (the host scans the console too).
+BAD='Oops|BUG|WARNING|Call Trace|lockdep|possible circular|KASAN|general protection|soft lockup|hung_task|stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called'
+
+# kernel_clean NAME: nothing bad logged since the last call.  OOM-killer
+# reports carry a stack dump: they are the expected outcome of the OOM test
+# and are cut out, up to their "Killed process" line.
+kernel_clean() {
+	dmesg -c | awk '/invoked oom-killer/ { oom = 1 } !oom { print } /Killed process/ { oom = 0 }' |
+		grep -E "$BAD" >/tmp/bad
+	if [ -s /tmp/bad ]; then
+		tap_fail "$1: kernel log clean"
+		sed 's/^/# /' /tmp/bad | head -n 20
+	else
+		tap_ok "$1: kernel log clean"
+	fi
+}
+
+# phase NAME COMMAND...: run one test program, note how long it took.  The
+# programs exit 1 after their "not ok" lines; anything else (a signal) is a
+# failure of its own.
+phase() {
+	name=$1; shift
+	t0=$(date +%s)
+	"$@"
+	rc=$?
+	[ $rc -le 1 ] || tap_fail "$name: exited with status $rc"
+	tap_diag "$name: $(( $(date +%s) - t0 )) s"
+}
+
+dmesg -c >/dev/null
+tap_check "stress: starts with the module unloaded" sh -c '! grep -q "^zeropage " /proc/modules'
+
+part_main() {
+	zp_load
+	phase storm zp_stress storm $STORM_S
+	zp_unload
+	kernel_clean "stress storm"
+
+	# The OOM reports go to the log only: on the console their stack
+	# dumps would read as failures (kernel_clean checks the log).
+	read -r printk _ </proc/sys/kernel/printk
+	echo 3 >/proc/sys/kernel/printk
+	zp_load
+	phase oom zp_stress oom $OOM_ROUNDS
+	zp_unload
+	echo "$printk" >/proc/sys/kernel/printk
+	kernel_clean "stress oom"
+
+	phase uffd-stock zp_stress uffd $UFFD_ROUNDS
+	zp_load
+	phase uffd-always zp_stress uffd $UFFD_ROUNDS
+	echo never >$ZP_SYS/enabled
+	phase uffd-never zp_stress uffd $UFFD_ROUNDS
+	zp_unload
+	kernel_clean "stress uffd"
+
+	zp_load
+	phase fuzz-sysfs zp_sysfs_fuzz sysfs $FUZZ_N $SEED
+	phase unpriv zpctl-asuser 65534 zp_sysfs_fuzz unpriv
+	zp_unload
+	phase fuzz-params zp_sysfs_fuzz params $PARAM_N $SEED
+	kernel_clean "fuzz"
+}
+
+part_cycle() {
+	phase cycle zp_stress cycle $CYCLES
+	kernel_clean "stress load/unload"
+}
+
+case $PART in
+main | cycle) part_$PART ;;
+*) part_main; part_cycle ;;
+esac
+
+tap_check "stress: ends with the module unloaded" sh -c '! grep -q "^zeropage " /proc/modules'
