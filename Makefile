@@ -7,6 +7,7 @@
 #   make bench          fault benchmarks, module vs stock (ZP_BENCH_KERNELS)
 #   make check-debug    the suite on a lockdep/KASAN/kmemleak kernel built here
 #   make stress         make check with the long stress mode (1,000 load/unload cycles)
+#   make check-arch     every Debian architecture in QEMU, full suite (quick=1: load/refuse only)
 #   make install        install the module into the running kernel's tree
 #   make deb            Debian packages zeropage-dkms, zeropage-tools into out/deb/
 #   make check-dkms     the DKMS/packaging tests (debootstrap chroots, QEMU)
@@ -43,6 +44,9 @@ check-debug:
 stress:
 	ZP_STRESS_LONG=1 $(BED)/check.sh
 
+check-arch:
+	selftests/arch/run.sh $(if $(quick),quick,full)
+
 deb:
 	scripts/build-deb.sh
 
@@ -55,4 +59,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf out
 
-.PHONY: all module install check check-debug stress demo shell bench clean
+.PHONY: all module install check check-debug check-arch stress demo shell bench clean

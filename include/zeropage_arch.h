@@ -13,6 +13,7 @@
 #ifndef ZEROPAGE_ARCH_H
 #define ZEROPAGE_ARCH_H
 
+#include <linux/ptrace.h>
 #include <linux/types.h>
 #ifdef ZP_HAVE_CPU_DCACHE_IS_ALIASING
 #include <linux/cacheinfo.h>
@@ -46,7 +47,7 @@ struct zp_arch_cap {
 	{ "arc", "always", ZP_ALIAS_CPU,				\
 	  "ARCompact VIPT-aliasing D-cache (6.1 CONFIG_ARC_CACHE_VIPT_ALIASING)" }, \
 	{ "arm", "with LPAE", ZP_ALIAS_CPU,				\
-	  "pte_special needs LPAE; VIVT/aliasing-VIPT caches (ARMv5/v6) alias" }, \
+	  "LPAE kernel; data cache checked at load (ARMv5/v6 VIVT or aliasing VIPT refused)" }, \
 	{ "arm64", "always", ZP_ALIAS_NEVER, "PIPT data cache" },	\
 	{ "csky", "never", ZP_ALIAS_ALWAYS,				\
 	  "no pte_special; abiv1 VIPT D-cache aliases" },		\
@@ -56,7 +57,7 @@ struct zp_arch_cap {
 	{ "m68k", "never", ZP_ALIAS_ALWAYS, "no pte_special; aliasing caches" }, \
 	{ "microblaze", "never", ZP_ALIAS_NEVER, "no pte_special" },	\
 	{ "mips", "unless 32-bit with RIXI", ZP_ALIAS_CPU,		\
-	  "cpu_has_dc_aliases when the D-cache way exceeds a page" },	\
+	  "data cache checked at load (cpu_has_dc_aliases: a way larger than a page aliases)" }, \
 	{ "nios2", "never", ZP_ALIAS_ALWAYS, "no pte_special; D-cache larger than a page" }, \
 	{ "openrisc", "never", ZP_ALIAS_NEVER, "no pte_special" },	\
 	{ "parisc", "always", ZP_ALIAS_ALWAYS, "VIPT data cache with equivalent aliasing" }, \
@@ -142,5 +143,98 @@ static inline bool zp_dcache_aliases(enum zp_alias table_says)
 	return table_says == ZP_ALIAS_ALWAYS;
 #endif
 }
+
+/*
+ * Where a probed function's argument @n (from 0) lives at its first
+ * instruction, for the probes that read, or for the kprobe strategy also
+ * change, an argument.  (regs_get_kernel_argument() is missing on some
+ * architectures, arm, mips and powerpc in 6.1, and calls an unexported
+ * function on s390.)
+ */
+#if defined(CONFIG_X86) || defined(CONFIG_ARM64) || defined(CONFIG_ARM) || \
+	defined(CONFIG_MIPS) || defined(CONFIG_LOONGARCH) || defined(CONFIG_PPC) || \
+	defined(CONFIG_S390) || defined(CONFIG_RISCV)
+#define ZP_ARCH_ARG_REGS
+static inline unsigned long *zp_regs_argp(struct pt_regs *regs, unsigned int n)
+{
+#if defined(CONFIG_X86_64)
+	unsigned long *r[] = { &regs->di, &regs->si, &regs->dx, &regs->cx };
+
+	return r[n];
+#elif defined(CONFIG_X86_32)
+	unsigned long *r[] = { &regs->ax, &regs->dx, &regs->cx };	/* regparm(3) */
+
+	return r[n];
+#elif defined(CONFIG_ARM64)
+	return (unsigned long *)&regs->regs[n];
+#elif defined(CONFIG_ARM)
+	return &regs->uregs[n];
+#elif defined(CONFIG_MIPS) || defined(CONFIG_LOONGARCH)
+	return &regs->regs[4 + n];	/* a0... */
+#elif defined(CONFIG_PPC)
+	return &regs->gpr[3 + n];
+#elif defined(CONFIG_S390)
+	return &regs->gprs[2 + n];
+#else
+	return &regs->a0 + n;		/* riscv */
+#endif
+}
+#endif
+
+/*
+ * May a kprobe pre-handler skip the single step?  On mips the handlers run
+ * with interrupts on, and an interrupt that frees a task in between
+ * (kprobe_flush_task() from an RCU callback clears the running kprobe)
+ * makes the single step oops ("Break instruction in kernel code").  The
+ * probes here sit on function entries, which open a stack frame with one
+ * (d)addiu sp, sp, -N: the handler does that itself and resumes after it,
+ * as kprobes allows a pre-handler that moves the PC (returning 1).
+ */
+#ifdef CONFIG_MIPS
+#include <linux/kprobes.h>
+#include <asm/inst.h>
+static inline int zp_kprobe_done(struct kprobe *kp, struct pt_regs *regs)
+{
+	union mips_instruction insn = kp->opcode;
+
+	if ((insn.i_format.opcode != addiu_op && insn.i_format.opcode != daddiu_op) ||
+	    insn.i_format.rs != 29 || insn.i_format.rt != 29)
+		return 0;
+	regs->regs[29] += (long)insn.i_format.simmediate;
+	regs->cp0_epc += 4;
+	return 1;
+}
+#else
+#define zp_kprobe_done(kp, regs) 0
+#endif
+
+/*
+ * Can an ftrace callback send a traced kernel function on to a function of
+ * this module?  Not on 32-bit arm: gcc's mcount call follows the function's
+ * prologue, so the replacement would return with the traced function's
+ * frame still on the stack.  Not on 64-bit powerpc without livepatch's
+ * TOC-switching stub: the module's code would run with the kernel's TOC
+ * pointer, and return to the kernel with its own.
+ */
+#if defined(CONFIG_ARM) || (defined(CONFIG_PPC64) && !defined(CONFIG_LIVEPATCH_64))
+#define ZP_ARCH_NO_DIVERT
+#endif
+
+/*
+ * Portability glue between hooks.c and fault.c.
+ *
+ * zp_kernel_function(): the address of a kernel function, exported or not
+ * (0 if unknown).  zp_arch_ready(): at load, check that mprotect() keeps
+ * zero-page PTEs special, and find the kernel helpers that this
+ * architecture keeps out of line and unexported but the PTE writes need;
+ * pr_err() and an error refuse the load.
+ * zp_mm_fault_prepare(): the module's part of a private anonymous read
+ * fault before handle_mm_fault() runs; returns the flags to run it with.
+ */
+unsigned long zp_kernel_function(const char *name);
+int zp_arch_ready(void);
+struct vm_area_struct;
+unsigned int zp_mm_fault_prepare(struct vm_area_struct *vma, unsigned long address,
+				 unsigned int flags);
 
 #endif /* ZEROPAGE_ARCH_H */

@@ -13,10 +13,18 @@
  * blacklisted, and tells whether it sits on an ftrace site.
  *
  * The counting probes (cow_from_zero, audit) only read their arguments, so
- * they are plain ftrace-based kprobes.
+ * they are plain kprobes (ftrace-based where the kernel can).
+ *
+ * Where ftrace cannot send a function on to this module (no ftrace with
+ * registers, as on mips; the mcount call after the prologue, as on 32-bit
+ * arm; a TOC-switching ABI, as on 64-bit powerpc), a kprobe on
+ * handle_mm_fault() does the module's part in place, before the kernel's
+ * fault handler runs: only outside PREEMPT_RT, since it takes the PTE lock
+ * in the probe handler.
  */
 #include <linux/completion.h>
 #include <linux/ftrace.h>
+#include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -25,22 +33,63 @@
 #include <linux/sched.h>
 
 #include "zeropage.h"
+#include "zeropage_arch.h"
 
-#if !defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) || !defined(CONFIG_KPROBES_ON_FTRACE) || \
-	!defined(CONFIG_HAVE_REGS_AND_STACK_ACCESS_API)
+#if !defined(CONFIG_KPROBES) || !defined(CONFIG_HAVE_REGS_AND_STACK_ACCESS_API) || \
+	!defined(ZP_ARCH_ARG_REGS)
+#define ZP_NO_HOOKS
+#elif defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) && !defined(ZP_ARCH_NO_DIVERT)
+#define ZP_HOOK_DIVERT		/* ftrace IPMODIFY to a replacement */
+#elif !defined(CONFIG_PREEMPT_RT)
+#define ZP_HOOK_INPLACE		/* a kprobe acting before the function */
+#else
 #define ZP_NO_HOOKS
 #endif
 
 #ifndef ZP_NO_HOOKS
 
-static unsigned long zp_arg(struct ftrace_regs *fregs, unsigned int n)
+/* Argument @n of a probed function, at its first instruction. */
+static unsigned long zp_regs_arg(struct pt_regs *regs, unsigned int n)
 {
-	return regs_get_kernel_argument(ftrace_get_regs(fregs), n);
+#ifdef CONFIG_X86
+	return regs_get_kernel_argument(regs, n);
+#else
+	return *zp_regs_argp(regs, n);
+#endif
 }
 
-static void zp_divert(struct ftrace_regs *fregs, void *to)
+/*
+ * The start of the kernel function @name, exported or not: where a probe
+ * on it sits (the local entry point on powerpc, past ENDBR with IBT),
+ * moved back by its offset in the symbol.  0 if there is none.
+ */
+static unsigned long zp_symbol_start(const char *name)
 {
-	instruction_pointer_set(ftrace_get_regs(fregs), (unsigned long)to);
+	struct kprobe kp = { .symbol_name = name };
+	char sym[KSYM_SYMBOL_LEN];
+	unsigned long addr, off;
+	size_t len = strlen(name);
+
+	if (register_kprobe(&kp))
+		return 0;
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+	sprint_symbol(sym, addr);	/* "name+0x8/0x1a0" */
+	if (strncmp(sym, name, len) || sym[len] != '+' ||
+	    sscanf(sym + len, "+%lx/", &off) != 1 || off > addr)
+		return 0;
+	return addr - off;
+}
+
+unsigned long zp_kernel_function(const char *name)
+{
+	static unsigned long lookup;
+
+	if (!lookup)
+		lookup = zp_symbol_start("kallsyms_lookup_name");
+	if (!lookup)
+		return 0;
+	return ((unsigned long (*)(const char *))lookup)(name);
 }
 
 /*
@@ -59,6 +108,18 @@ static void zp_inflight_release(struct percpu_ref *ref)
 void zp_hook_exit(void)
 {
 	percpu_ref_put(&zp_inflight);
+}
+
+#ifdef ZP_HOOK_DIVERT
+
+static unsigned long zp_arg(struct ftrace_regs *fregs, unsigned int n)
+{
+	return zp_regs_arg(ftrace_get_regs(fregs), n);
+}
+
+static void zp_divert(struct ftrace_regs *fregs, void *to)
+{
+	instruction_pointer_set(ftrace_get_regs(fregs), (unsigned long)to);
 }
 
 static void notrace zp_anon_page_thunk(unsigned long ip, unsigned long parent_ip,
@@ -90,6 +151,7 @@ struct zp_strategy {
 	ftrace_func_t thunk;
 };
 
+#define ZP_HOOK_KIND "ftrace-ipmodify"
 static const struct zp_strategy zp_strategies[] = {
 	{ "do_anonymous_page", zp_anon_page_thunk },
 	{ "handle_mm_fault", zp_mm_fault_thunk },
@@ -100,9 +162,12 @@ static struct ftrace_ops zp_fault_ops = {
 		 FTRACE_OPS_FL_RECURSION,
 };
 
-static const struct zp_strategy *zp_attached;
-static bool zp_cow_probed;
-static char zp_hook_desc[96];
+#ifdef CONFIG_KPROBES_ON_FTRACE
+#define zp_kprobe_on_ftrace(kp) kprobe_ftrace(kp)
+#else
+/* Without kprobes on ftrace, ftrace_set_filter_ip() is the judge. */
+#define zp_kprobe_on_ftrace(kp) true
+#endif
 
 /* Where would a probe on @name sit?  Also proves it is an ftrace site. */
 static int zp_resolve(const char *name, unsigned long *addr)
@@ -114,7 +179,7 @@ static int zp_resolve(const char *name, unsigned long *addr)
 	ret = register_kprobe(&kp);
 	if (ret)
 		return ret;
-	on_ftrace = kprobe_ftrace(&kp);
+	on_ftrace = zp_kprobe_on_ftrace(&kp);
 	*addr = (unsigned long)kp.addr;
 	unregister_kprobe(&kp);
 	return on_ftrace ? 0 : -EOPNOTSUPP;
@@ -130,6 +195,10 @@ static int zp_attach_fault(const struct zp_strategy *s)
 		return ret;
 	zp_fault_ops.func = s->thunk;
 	ret = ftrace_set_filter_ip(&zp_fault_ops, addr, 0, 0);
+#ifndef CONFIG_KPROBES_ON_FTRACE
+	if (ret == -EINVAL)
+		ret = -EOPNOTSUPP;	/* not an ftrace location */
+#endif
 	if (ret)
 		return ret;
 	ret = register_ftrace_function(&zp_fault_ops);
@@ -137,9 +206,80 @@ static int zp_attach_fault(const struct zp_strategy *s)
 		ftrace_set_filter_ip(&zp_fault_ops, addr, 1, 0);
 		return ret;
 	}
-	zp_attached = s;
 	return 0;
 }
+
+static void zp_detach_fault(void)
+{
+	/* No new diversions once this returns ... */
+	unregister_ftrace_function(&zp_fault_ops);
+	ftrace_free_filter(&zp_fault_ops);
+}
+
+#define ZP_NO_FTRACE_ENTRY "the function has no ftrace entry"
+
+#else /* ZP_HOOK_INPLACE */
+
+/*
+ * handle_mm_fault(vma, address, flags, regs): the module's part of a private
+ * anonymous read fault, done in the probe handler; a changed flags word goes
+ * back into its argument register.
+ */
+static int zp_mm_fault_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct vm_area_struct *vma = (struct vm_area_struct *)zp_regs_arg(regs, 0);
+	unsigned int flags = zp_regs_arg(regs, 2), to;
+
+	if (zp_mm_fault_route(vma, flags)) {
+		to = zp_mm_fault_prepare(vma, zp_regs_arg(regs, 1), flags);
+		/* Only ever adds bits: the register's upper half stays as it was. */
+		*zp_regs_argp(regs, 2) |= to & ~flags;
+	}
+	return zp_kprobe_done(kp, regs);
+}
+
+struct zp_strategy {
+	const char *target;
+	kprobe_pre_handler_t pre;
+};
+
+#define ZP_HOOK_KIND "kprobe-inplace"
+static const struct zp_strategy zp_strategies[] = {
+	{ "do_anonymous_page", NULL },	/* replacing it needs a diversion */
+	{ "handle_mm_fault", zp_mm_fault_pre },
+};
+
+static struct kprobe zp_fault_probe;
+
+static int zp_attach_fault(const struct zp_strategy *s)
+{
+	if (!s->pre) {
+		struct kprobe kp = { .symbol_name = s->target };
+		int ret = register_kprobe(&kp);
+
+		if (ret)
+			return ret;	/* -ENOENT: no such function */
+		unregister_kprobe(&kp);
+		return -EOPNOTSUPP;
+	}
+	memset(&zp_fault_probe, 0, sizeof(zp_fault_probe));
+	zp_fault_probe.symbol_name = s->target;
+	zp_fault_probe.pre_handler = s->pre;
+	return register_kprobe(&zp_fault_probe);
+}
+
+static void zp_detach_fault(void)
+{
+	unregister_kprobe(&zp_fault_probe);
+}
+
+#define ZP_NO_FTRACE_ENTRY "replacing it needs ftrace with registers, which this kernel lacks"
+
+#endif /* ZP_HOOK_INPLACE */
+
+static const struct zp_strategy *zp_attached;
+static bool zp_cow_probed;
+static char zp_hook_desc[96];
 
 static const char *zp_attach_error(int err)
 {
@@ -149,7 +289,7 @@ static const char *zp_attach_error(int err)
 	case -EINVAL:
 		return "the function is blacklisted for kprobes";
 	case -EOPNOTSUPP:
-		return "the function has no ftrace entry";
+		return ZP_NO_FTRACE_ENTRY;
 	case -EBUSY:
 		return "another ftrace user (livepatch?) already redirects it";
 	default:
@@ -161,25 +301,25 @@ static const char *zp_attach_error(int err)
 
 static int zp_wp_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+	struct vm_fault *vmf = (struct vm_fault *)zp_regs_arg(regs, 0);
 
 	if ((vmf->flags & FAULT_FLAG_WRITE) && is_zero_pfn(pte_pfn(vmf->orig_pte)))
 		zp_count(ZP_STAT_COW_FROM_ZERO);
-	return 0;
+	return zp_kprobe_done(kp, regs);
 }
 
 static int zp_normal_page_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	pte_t pte = __pte(regs_get_kernel_argument(regs, 2));
+	pte_t pte = __pte(zp_regs_arg(regs, 2));
 
-	if (!is_zero_pfn(pte_pfn(pte)))
-		return 0;
-	zp_count(ZP_STAT_WALKER_ZERO);
-	if (!pte_special(pte)) {
-		zp_count(ZP_STAT_AUDIT_VIOLATIONS);
-		WARN_ONCE(1, "zeropage: zero pfn mapped without the special bit\n");
+	if (is_zero_pfn(pte_pfn(pte))) {
+		zp_count(ZP_STAT_WALKER_ZERO);
+		if (!pte_special(pte)) {
+			zp_count(ZP_STAT_AUDIT_VIOLATIONS);
+			WARN_ONCE(1, "zeropage: zero pfn mapped without the special bit\n");
+		}
 	}
-	return 0;
+	return zp_kprobe_done(kp, regs);
 }
 
 static struct kprobe zp_wp_probe = {
@@ -226,6 +366,9 @@ int zp_hooks_attach(const char *strategy)
 	int i, ret = -ENOENT;
 	bool forced = strcmp(strategy, "auto");
 
+	ret = zp_arch_ready();
+	if (ret)
+		return ret;
 	ret = percpu_ref_init(&zp_inflight, zp_inflight_release, 0, GFP_KERNEL);
 	if (ret)
 		return ret;
@@ -236,8 +379,10 @@ int zp_hooks_attach(const char *strategy)
 		if (forced && strcmp(strategy, s->target))
 			continue;
 		ret = zp_attach_fault(s);
-		if (!ret)
+		if (!ret) {
+			zp_attached = s;
 			break;
+		}
 		pr_info("cannot hook %s: %s (%d)\n", s->target, zp_attach_error(ret), ret);
 	}
 	if (ret) {
@@ -251,10 +396,11 @@ int zp_hooks_attach(const char *strategy)
 	zp_cow_probed = !register_kprobe(&zp_wp_probe);
 	if (!zp_cow_probed)
 		pr_info("do_wp_page cannot be probed: stats/cow_from_zero stays 0\n");
-	snprintf(zp_hook_desc, sizeof(zp_hook_desc), "%s ftrace-ipmodify",
+	snprintf(zp_hook_desc, sizeof(zp_hook_desc), "%s " ZP_HOOK_KIND,
 		 zp_attached->target);
-	pr_info("hooked %s (ftrace-ipmodify)%s\n", zp_attached->target,
-		zp_cow_probed ? ", do_wp_page (kprobe-ftrace)" : "");
+	pr_info("hooked %s (" ZP_HOOK_KIND ")%s\n", zp_attached->target,
+		!zp_cow_probed ? "" : kprobe_ftrace(&zp_wp_probe) ?
+		", do_wp_page (kprobe-ftrace)" : ", do_wp_page (kprobe)");
 	return 0;
 }
 
@@ -263,9 +409,7 @@ void zp_hooks_detach(void)
 	zp_audit_set(false);
 	if (zp_cow_probed)
 		unregister_kprobe(&zp_wp_probe);
-	/* No new diversions once this returns ... */
-	unregister_ftrace_function(&zp_fault_ops);
-	ftrace_free_filter(&zp_fault_ops);
+	zp_detach_fault();
 	/* ... then wait for the diverted faults still running ... */
 	percpu_ref_kill(&zp_inflight);
 	wait_for_completion(&zp_inflight_drained);
@@ -287,8 +431,14 @@ const char *zp_hooks_describe(void)
 
 int zp_hooks_attach(const char *strategy)
 {
-	pr_err("refusing to load: this kernel lacks ftrace with registers or kprobes on ftrace\n");
+	pr_err("refusing to load on %s: no fault hook: this kernel lacks kprobes, or is PREEMPT_RT without ftrace with registers\n",
+	       ZP_THIS_ARCH);
 	return -EOPNOTSUPP;
+}
+
+unsigned long zp_kernel_function(const char *name)
+{
+	return 0;
 }
 
 void zp_hooks_detach(void)

@@ -20,15 +20,16 @@ for f in enabled audit fault_around_bytes hook arch stats/zero_mapped \
 done >/tmp/sysfs.out
 cat /tmp/sysfs.out | grep -E '^(not )?ok'
 tap_eq "sysfs: enabled defaults to always" "$(cat $ZP_SYS/enabled)" "[always] never"
-tap_eq "sysfs: hook names the attached strategy" "$(cat $ZP_SYS/hook)" "$native ftrace-ipmodify"
-tap_check "sysfs: arch verdict says supported" grep -q '^x86: supported' $ZP_SYS/arch
+# Other architectures (selftests/arch) say which table entry and hook kind.
+tap_eq "sysfs: hook names the attached strategy" "$(cat $ZP_SYS/hook)" "$native ${ZP_HOOK_KIND:-ftrace-ipmodify}"
+tap_check "sysfs: arch verdict says supported" grep -q "^${ZP_ARCH:-x86}: supported" $ZP_SYS/arch
 tap_eq "sysfs: audit off by default" "$(cat $ZP_SYS/audit)" 0
 tap_eq "sysfs: fault_around_bytes defaults to 4096" "$(cat $ZP_SYS/fault_around_bytes)" 4096
 tap_check "sysfs: no kprobe on vm_normal_page while audit is off" \
 	sh -c '! grep -q vm_normal_page /sys/kernel/debug/kprobes/list'
 
 # ---- zram: swap for later, and a block device for O_DIRECT ----
-for m in $(cat /lib/modules/extra/order); do
+for m in $(cat /lib/modules/extra/order 2>/dev/null); do	# none: zram is built in
 	insmod /lib/modules/extra/$m.ko
 done
 zram_dev() { # N SIZE: /dev/zramN of SIZE
@@ -49,12 +50,15 @@ zp_test common
 echo always >$ZP_SYS/enabled
 zp_test toggle
 
-# ---- audit ----
-echo 1 >$ZP_SYS/audit
-tap_check "audit: kprobe on vm_normal_page while on" grep -q vm_normal_page /sys/kernel/debug/kprobes/list
-zp_test audit
-echo 0 >$ZP_SYS/audit
-tap_check "audit: probe removed when off" sh -c '! grep -q vm_normal_page /sys/kernel/debug/kprobes/list'
+# ---- audit (refused where a PTE is wider than a register: x86 PAE, arm LPAE) ----
+if echo 1 2>/dev/null >$ZP_SYS/audit; then
+	tap_check "audit: kprobe on vm_normal_page while on" grep -q vm_normal_page /sys/kernel/debug/kprobes/list
+	zp_test audit
+	echo 0 >$ZP_SYS/audit
+	tap_check "audit: probe removed when off" sh -c '! grep -q vm_normal_page /sys/kernel/debug/kprobes/list'
+else
+	tap_skip "audit" "refused: this kernel's PTE does not fit one argument register"
+fi
 
 # ---- fault-around (with zram swap, for swapped-out neighbours) ----
 swapon /dev/zram0 || tap_diag "no zram swap in this guest"
