@@ -45,7 +45,26 @@ qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -machine q35
 if [ "$mode" = interactive ]; then
 	exec "${qemu[@]}" -append "$cmdline" -serial mon:stdio -serial "file:$outdir/report.log"
 fi
-rc=0
-timeout "$timeout_s" "${qemu[@]}" -append "$cmdline" \
-	-serial "file:$outdir/console.log" -serial "file:$outdir/report.log" </dev/null || rc=$?
+# A TCG guest now and then hangs early in boot, before /init and long before
+# the module: give a boot 120 s to reach /init, and try such a boot twice.
+for attempt in 1 2; do
+	rc=0
+	timeout "$timeout_s" "${qemu[@]}" -append "$cmdline" \
+		-serial "file:$outdir/console.log" -serial "file:$outdir/report.log" </dev/null &
+	qpid=$!
+	for _ in $(seq 120); do
+		grep -q 'Run /init' "$outdir/console.log" 2>/dev/null && break
+		kill -0 $qpid 2>/dev/null || break
+		sleep 1
+	done
+	if grep -q 'Run /init' "$outdir/console.log" 2>/dev/null || ! kill -0 $qpid 2>/dev/null; then
+		wait $qpid || rc=$?
+		break
+	fi
+	log "guest $release hung before /init (attempt $attempt); console $outdir/console.log"
+	kill $qpid 2>/dev/null
+	wait $qpid
+	rc=124
+	cp "$outdir/console.log" "$outdir/console-hung-$attempt.log"
+done
 exit "$rc"
