@@ -26,19 +26,9 @@ mode=${1:-quick}
 shift || true
 case $mode in quick|full) ;; *) die "usage: run.sh quick|full [NAME...]" ;; esac
 mkdir -p "$ZP_ARCH_OUT"
-results=$ZP_ARCH_OUT/results.tap
 table=$ZP_ARCH_OUT/verdicts.rows
-: >"$results"
 : >"$table"
-start=$(date +%s)
-
-# Lines in a guest's kernel log that fail the run whatever the tests said.
-BAD_CONSOLE='Oops|\bBUG\b|WARNING|Call Trace|lockdep|possible circular|KASAN|general protection|soft lockup|hung_task|stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called|Unable to handle'
-
-tap() {
-	if [ "$2" = 0 ]; then echo "ok - arch $1"; else echo "not ok - arch $1${3:+ ($3)}"; fi |
-		tee -a "$results"
-}
+results_begin "$ZP_ARCH_OUT/results.tap" "arch "
 
 # The rows to run.
 if [ $# -gt 0 ]; then
@@ -53,7 +43,7 @@ names=$(cut -d'|' -f1 <<<"$rows" | tr '\n' ' ')
 
 # shellcheck disable=SC2086
 "$here/provision.sh" $names >"$ZP_ARCH_OUT/kernels.list" || die "provisioning failed"
-log "provisioned ($(( $(date +%s) - start )) s)"
+log "provisioned ($(( $(date +%s) - results_start )) s)"
 
 # guest_bins DEBARCH CROSS: static test programs for that architecture
 # (build log in out/arch/bin-DEBARCH.log).
@@ -219,14 +209,5 @@ done <<<"$rows"
 	done <"$table"
 } >"$ZP_OUT/arch-verdicts.md"
 
-passed=$(grep -c '^ok - ' "$results" | tr -d ' ')
-skipped=$(grep -c '^ok - .*# SKIP' "$results" | tr -d ' ')
-failed=$(grep -c '^not ok - ' "$results" | tr -d ' ')
-passed=$((passed - skipped))
-if [ "$failed" -gt 0 ]; then
-	echo "failures:"
-	grep '^not ok - ' "$results"
-fi
-log "arch $mode: total $(( $(date +%s) - start )) s; results in $results, table in $ZP_OUT/arch-verdicts.md"
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+log "arch $mode: verdict table in $ZP_OUT/arch-verdicts.md"
+summary

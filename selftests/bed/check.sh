@@ -5,28 +5,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-mkdir -p "$ZP_OUT"
-results=$ZP_OUT/results.tap
-: >"$results"
-start=$(date +%s)
-phase_start=$start
-
-phase() {
-	local now
-	now=$(date +%s)
-	log "phase done: $1 ($((now - phase_start)) s)"
-	phase_start=$now
-}
-
-# tap NAME OK [detail]: record one host-side result.
-tap() {
-	if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1${3:+ ($3)}"; fi | tee -a "$results"
-}
-
-# Lines in a guest console that fail the run whatever the tests said.
-# (lockdep and RCU reports begin with WARNING: or BUG:; plain "lockdep" or
-# "stall" would match boot banners.)
-BAD_CONSOLE='Oops|\bBUG\b|WARNING|Call Trace|suspicious RCU usage|KASAN|general protection|soft lockup|hung_task|blocked for more than|detected stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called|suspected memory leak'
+results_begin "$ZP_OUT/results.tap" ""
 
 # collect NAME DIR RUN QEMU-RC: the guest's TAP, and whether it finished.
 collect() {
@@ -115,14 +94,4 @@ if [ -z "${ZP_KERNELS:-}" ]; then	# packaging is about the stock kernels
 	phase "dkms packaging (selftests/dkms/run.sh)"
 fi
 
-passed=$(grep -c '^ok - ' "$results" | tr -d ' ')
-skipped=$(grep -c '^ok - .*# SKIP' "$results" | tr -d ' ')
-failed=$(grep -c '^not ok - ' "$results" | tr -d ' ')
-passed=$((passed - skipped))
-if [ "$failed" -gt 0 ]; then
-	echo "failures:"
-	grep '^not ok - ' "$results"
-fi
-log "total $(( $(date +%s) - start )) s; results in $results"
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+summary

@@ -23,13 +23,6 @@ FLAVOURS=${ZP_FLAVOURS:-"6.1 main linux-image-amd64
 bpo_dir=$ZP_CACHE/apt-bpo
 mkdir -p "$ZP_CACHE/debs" "$ZP_CACHE/kernels"
 
-mirror_uri() {
-	local uri
-	uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list 2>/dev/null || true)
-	[ -n "$uri" ] || die "no Debian mirror found in this machine's apt sources"
-	echo "$uri"
-}
 
 bpo_apt_opts() {
 	echo "-o Dir::Etc::SourceList=$bpo_dir/sources.list -o Dir::Etc::SourceParts=/dev/null" \

@@ -5,3 +5,72 @@ ZP_OUT=${ZP_OUT:-$ZP_TOP/out}
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Lines of a guest console that fail the run whatever the tests said.
+# (lockdep and RCU reports begin with WARNING: or BUG:; plain "lockdep" or
+# "stall" would match boot banners.)
+BAD_CONSOLE='Oops|\bBUG\b|WARNING|Call Trace|suspicious RCU usage|KASAN|general protection|soft lockup|hung_task|blocked for more than|detected stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called|suspected memory leak|Unable to handle kernel'
+
+# ---- results: TAP lines in one file, phases timed on stderr ----
+# results_begin FILE PREFIX: start a results file; tap() puts PREFIX before
+# each test name, phase() before each phase.
+results_begin() {
+	results=$1 results_prefix=$2
+	mkdir -p "$(dirname "$results")"
+	: >"$results"
+	results_start=$(date +%s)
+	phase_start=$results_start
+}
+
+# tap NAME STATUS [DETAIL]: record one result; DETAIL only on failure.
+tap() {
+	if [ "$2" = 0 ]; then
+		echo "ok - $results_prefix$1"
+	else
+		echo "not ok - $results_prefix$1${3:+ ($3)}"
+	fi | tee -a "$results"
+}
+
+phase() {
+	local now
+	now=$(date +%s)
+	log "${results_prefix}phase done: $1 ($((now - phase_start)) s)"
+	phase_start=$now
+}
+
+# summary: the failures, then the one line "N passed, N failed, N skipped";
+# true only when something passed and nothing failed.
+summary() {
+	local passed skipped failed
+	passed=$(grep -c '^ok - ' "$results")
+	skipped=$(grep -c '^ok - .*# SKIP' "$results")
+	failed=$(grep -c '^not ok - ' "$results")
+	passed=$((passed - skipped))
+	if [ "$failed" -gt 0 ]; then
+		echo "failures:"
+		grep '^not ok - ' "$results"
+	fi
+	log "${results_prefix}total $(($(date +%s) - results_start)) s; results in $results"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
+
+# ---- the Debian mirror this machine's apt sources use (never written down) ----
+# apt_source_uri main|security: the first URI of that kind of source.
+apt_source_uri() {
+	local match='!~' uri
+	[ "$1" = security ] && match='~'
+	uri=$(awk '/^URIs:/ && $0 '"$match"' /security/ { print $2; exit }' \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 '"$match"' /security/ {
+		for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
+		/etc/apt/sources.list 2>/dev/null || true)
+	echo "$uri"
+}
+
+mirror_uri() {
+	local uri
+	uri=$(apt_source_uri main)
+	[ -n "$uri" ] || die "no Debian mirror found in this machine's apt sources"
+	echo "$uri"
+}

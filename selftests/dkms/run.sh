@@ -36,24 +36,9 @@ O=$ZP_OUT/dkms
 SUITES=${ZP_DKMS_SUITES:-bookworm trixie}
 FLAVOURS=${ZP_DKMS_FLAVOURS:-amd64 cloud-amd64 rt-amd64}
 BPO_FLAVOURS=${ZP_DKMS_BPO_FLAVOURS:-amd64 rt-amd64}
-mkdir -p "$D" "$O"
-results=$O/results.tap
-: >"$results"
-start=$(date +%s)
-phase_start=$start
+mkdir -p "$D"
+results_begin "$O/results.tap" "dkms: "
 
-phase() {
-	local now
-	now=$(date +%s)
-	log "dkms: phase done: $1 ($((now - phase_start)) s)"
-	phase_start=$now
-}
-
-# tap NAME STATUS [detail]
-tap() {
-	if [ "$2" = 0 ]; then echo "ok - dkms: $1"; else echo "not ok - dkms: $1${3:+ ($3)}"; fi |
-		tee -a "$results"
-}
 # check NAME COMMAND...: pass when COMMAND exits 0.
 check() {
 	local name=$1
@@ -61,8 +46,6 @@ check() {
 	"$@"
 	tap "$name" $?
 }
-
-BAD_CONSOLE='Oops|\bBUG\b|WARNING|Call Trace|lockdep|possible circular|KASAN|general protection|soft lockup|hung_task|stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called'
 
 cleanup() {
 	local m
@@ -73,21 +56,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 130" INT TERM
-
-# ---- mirror (from this machine's apt sources; never written into the repo) ----
-mirror_uri() {
-	local uri
-	uri=$(awk '/^URIs:/ && !/security/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list 2>/dev/null || true)
-	[ -n "$uri" ] || die "no Debian mirror found in this machine's apt sources"
-	echo "$uri"
-}
-security_uri() {
-	local uri
-	uri=$(awk '/^URIs:/ && /security/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 ~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list 2>/dev/null || true)
-	echo "$uri"
-}
 
 # ---- chroots ----
 # in_chroot ROOT COMMAND...: run in the chroot with a clean environment.
@@ -109,7 +77,7 @@ installed() { # ROOT PACKAGE
 
 write_sources() { # ROOT SUITE
 	local root=$1 suite=$2 m s
-	m=$(mirror_uri) s=$(security_uri)
+	m=$(mirror_uri) s=$(apt_source_uri security)
 	{
 		echo "deb $m $suite main"
 		echo "deb $m $suite-updates main"
@@ -506,8 +474,5 @@ if [ -n "$trixie_pid" ]; then
 	fi
 fi
 
-passed=$(grep -c '^ok - ' "$results")
-failed=$(grep -c '^not ok - ' "$results")
-log "dkms: total $(($(date +%s) - start)) s; results in $results"
-log "dkms: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+# Summary on stderr: the caller's own summary line must stay the last.
+summary >&2
