@@ -221,15 +221,15 @@ static inline int zp_kprobe_done(struct kprobe *kp, struct pt_regs *regs)
 #endif
 
 /*
- * Portability glue between hooks.c and fault.c.
+ * Portability glue between hooks.c, fault.c and pte_glue.c.
  *
- * zp_kernel_function(): the address of a kernel function, exported or not
- * (0 if unknown).  zp_arch_ready(): at load, check that mprotect() keeps
- * zero-page PTEs special, and find the kernel helpers that this
- * architecture keeps out of line and unexported but the PTE writes need;
- * pr_err() and an error refuse the load.
- * zp_mm_fault_prepare(): the module's part of a private anonymous read
- * fault before handle_mm_fault() runs; returns the flags to run it with.
+ * zp_kernel_function() (hooks.c): the address of a kernel function,
+ * exported or not (0 if unknown).  zp_arch_ready() (pte_glue.c): at load,
+ * check that mprotect() keeps zero-page PTEs special, and find the kernel
+ * helpers that this architecture keeps out of line and unexported but the
+ * PTE writes need; pr_err() and an error refuse the load.
+ * zp_mm_fault_prepare() (fault.c): the module's part of a private anonymous
+ * read fault before handle_mm_fault() runs; returns the flags to run it with.
  */
 unsigned long zp_kernel_function(const char *name);
 int zp_arch_ready(void);

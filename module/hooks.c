@@ -31,6 +31,7 @@
 #include <linux/percpu-refcount.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/string.h>
 
 #include "zeropage.h"
 #include "zeropage_arch.h"
@@ -308,9 +309,23 @@ static int zp_wp_pre(struct kprobe *kp, struct pt_regs *regs)
 	return zp_kprobe_done(kp, regs);
 }
 
+/*
+ * A pte_t argument (zp_audit_set() checks it fits a register): the register
+ * holds pte_t's bits, which differ from pte_val() where pte_t is stored
+ * big-endian (powerpc64 little-endian), so __pte() would not rebuild it.
+ */
+static pte_t zp_regs_pte(struct pt_regs *regs, unsigned int n)
+{
+	unsigned long raw = zp_regs_arg(regs, n);
+	pte_t pte = __pte(0);
+
+	memcpy(&pte, &raw, min(sizeof(pte), sizeof(raw)));
+	return pte;
+}
+
 static int zp_normal_page_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	pte_t pte = __pte(zp_regs_arg(regs, 2));
+	pte_t pte = zp_regs_pte(regs, 2);
 
 	if (is_zero_pfn(pte_pfn(pte))) {
 		zp_count(ZP_STAT_WALKER_ZERO);
