@@ -36,9 +36,10 @@
  * Page layout: word k * SLOT of a page belongs to thread k, every other
  * word stays 0.  A written slot holds a tag naming its page and slot, so a
  * page that turns up at the wrong address, or another thread's data, is
- * told apart from a lost write.
+ * told apart from a lost write.  The layout spans the first 4 KiB of a
+ * page, the smallest page size, so the thread limit is a constant.
  */
-#define WORDS (PAGE / sizeof(uint64_t))
+#define WORDS (4096 / sizeof(uint64_t))
 #define SLOT 8				/* one cache line per thread */
 #define MAX_THREADS (WORDS / SLOT)
 #define OWN_REGIONS 4
@@ -59,7 +60,7 @@ static inline uint64_t tag(const void *pg, unsigned int slot, uint64_t seq)
 
 static inline uint64_t *page_at(uint64_t *base, size_t i)
 {
-	return base + i * WORDS;
+	return base + i * (PAGE / sizeof(uint64_t));
 }
 
 /*

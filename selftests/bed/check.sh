@@ -89,9 +89,16 @@ while read -r name release root; do
 done <"$ZP_OUT/kernels.list"
 phase "guests"
 
-if [ -z "${ZP_KERNELS:-}" ]; then	# packaging is about the stock kernels
+if [ -z "${ZP_KERNELS:-}" ]; then	# packaging and the arch matrix: stock kernels only
 	"$ZP_TOP/selftests/dkms/run.sh" | tee -a "$results"
 	phase "dkms packaging (selftests/dkms/run.sh)"
+	# Every Debian architecture, quick pass: loads or refuses as the
+	# capability table says, one read fault where it loads.
+	"$ZP_TOP/selftests/arch/run.sh" quick >"$ZP_OUT/arch-quick.out"
+	grep -E '^(not )?ok - ' "$ZP_OUT/arch-quick.out" | tee -a "$results"
+	grep -q -E '^[0-9]+ passed, ' "$ZP_OUT/arch-quick.out"
+	tap "arch: the quick pass ran to its summary" $? "see $ZP_OUT/arch-quick.out"
+	phase "every Debian architecture (selftests/arch/run.sh quick)"
 fi
 
 summary

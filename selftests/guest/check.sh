@@ -24,7 +24,11 @@ tap_eq "sysfs: enabled defaults to always" "$(cat $ZP_SYS/enabled)" "[always] ne
 tap_eq "sysfs: hook names the attached strategy" "$(cat $ZP_SYS/hook)" "$native ${ZP_HOOK_KIND:-ftrace-ipmodify}"
 tap_check "sysfs: arch verdict says supported" grep -q "^${ZP_ARCH:-x86}: supported" $ZP_SYS/arch
 tap_eq "sysfs: audit off by default" "$(cat $ZP_SYS/audit)" 0
-tap_eq "sysfs: fault_around_bytes defaults to 4096" "$(cat $ZP_SYS/fault_around_bytes)" 4096
+# The page size, and the span of one page table: fault_around_bytes' range.
+geometry=$(zp_test geometry)
+page=${geometry% *} span=${geometry#* }
+tap_diag "page size $page, page-table span $span"
+tap_eq "sysfs: fault_around_bytes defaults to the page size" "$(cat $ZP_SYS/fault_around_bytes)" $page
 tap_check "sysfs: no kprobe on vm_normal_page while audit is off" \
 	sh -c '! grep -q vm_normal_page /sys/kernel/debug/kprobes/list'
 
@@ -62,12 +66,12 @@ fi
 
 # ---- fault-around (with zram swap, for swapped-out neighbours) ----
 swapon /dev/zram0 || tap_diag "no zram swap in this guest"
-for bytes in 16384 65536 2097152; do
+for bytes in $((4 * page)) $((16 * page)) $span; do
 	echo $bytes >$ZP_SYS/fault_around_bytes
 	zp_test around $bytes
 done
 zp_test common
-echo 4096 >$ZP_SYS/fault_around_bytes
+echo $page >$ZP_SYS/fault_around_bytes
 swapoff /dev/zram0
 
 # ---- bad input: -EINVAL and nothing changes ----
@@ -86,7 +90,7 @@ done
 for v in '' '2' '01' 'yes' '1 ' '1\0'; do
 	bad_write audit "$v"
 done
-for v in '' '0' '4095' '6000' '8192x' '4194304' '-4096' '0x1000' '+4096' '99999999999999999999'; do
+for v in '' '0' $((page / 2)) '4095' '6000' '8192x' $((2 * span)) '-4096' '0x1000' '+4096' '99999999999999999999'; do
 	bad_write fault_around_bytes "$v"
 done
 head -c 4096 /dev/urandom >/tmp/garbage
@@ -127,10 +131,10 @@ tap_check "mode=never at load" zp_load mode=never
 tap_eq "mode=never honoured" "$(cat $ZP_SYS/enabled)" "always [never]"
 zp_test never
 zp_unload
-tap_check "fault_around_bytes=65536 at load" zp_load fault_around_bytes=65536
-tap_eq "fault_around_bytes parameter honoured" "$(cat $ZP_SYS/fault_around_bytes)" 65536
+tap_check "fault_around_bytes=$((16 * page)) at load" zp_load fault_around_bytes=$((16 * page))
+tap_eq "fault_around_bytes parameter honoured" "$(cat $ZP_SYS/fault_around_bytes)" $((16 * page))
 zp_unload
-for p in mode=bogus mode= fault_around_bytes=3000 fault_around_bytes=4194304 hook=nope; do
+for p in mode=bogus mode= fault_around_bytes=3000 fault_around_bytes=$((2 * span)) hook=nope; do
 	zp_test load /lib/modules/zeropage.ko $p
 	rc=$?
 	[ $rc = 0 ] && zp_unload

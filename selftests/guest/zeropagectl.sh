@@ -112,8 +112,9 @@ run zeropagectl watch -i 0.5 -n 2
 tap_eq "zeropagectl watch -n 2: exit 0" $rc 0
 tap_eq "zeropagectl watch -n 2: header and 2 lines" "$(wc -l <$out)" 3
 
-# Fault-around would map the zero page beside the pages read: keep it off.
-echo 4096 >$ZP_SYS/fault_around_bytes
+# Fault-around would map the zero page beside the pages read: keep it off
+# (one page).
+echo "$(zp_test geometry | cut -d' ' -f1)" >$ZP_SYS/fault_around_bytes
 zeropagectl set always >/dev/null
 if start_helper $Z $P $U; then
 	ps_helper

@@ -14,6 +14,12 @@
 #include "zp.h"
 
 int zp_failures;
+unsigned long zp_page;
+
+static void __attribute__((constructor)) zp_page_init(void)
+{
+	zp_page = sysconf(_SC_PAGESIZE);
+}
 
 void tap_result(bool ok, const char *fmt, ...)
 {
@@ -71,9 +77,30 @@ char *map_anon(size_t bytes, int prot)
 	return p;
 }
 
+/* The number in @path, -1 if it cannot be read. */
+static long read_long(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return strtol(buf, NULL, 10);
+}
+
+unsigned long thp_size(void)
+{
+	long size = read_long("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+
+	return size > 0 ? size : 0;
+}
+
 char *map_anon_thp(size_t bytes)
 {
-	size_t huge = 2UL << 20;
+	size_t huge = thp_size();
 	char *p = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -168,19 +195,20 @@ long min_faults(void)
 	return ru.ru_minflt;
 }
 
+long zp_read(const char *file)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/zeropage/%s", file);
+	return read_long(path);
+}
+
 long zp_stat(const char *name)
 {
-	char path[128], buf[32] = "";
-	int fd;
+	char file[64];
 
-	snprintf(path, sizeof(path), "/sys/kernel/mm/zeropage/stats/%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = '\0';
-	close(fd);
-	return strtol(buf, NULL, 10);
+	snprintf(file, sizeof(file), "stats/%s", name);
+	return zp_read(file);
 }
 
 int zp_write(const char *file, const char *val, size_t len)
@@ -215,6 +243,27 @@ const char *zp_get_mode(void)
 		buf[0] = '\0';
 	close(fd);
 	return strstr(buf, "[never]") ? "never" : "always";
+}
+
+unsigned long zp_table_span(void)
+{
+	long saved = zp_read("fault_around_bytes");
+	unsigned long bytes, span = 0;
+	char val[32];
+
+	if (saved < 0)
+		return 0;
+	/* Bounded, so that a module accepting anything cannot loop forever. */
+	for (bytes = PAGE; bytes <= 1UL << 30; bytes *= 2) {
+		snprintf(val, sizeof(val), "%lu", bytes);
+		if (zp_write("fault_around_bytes", val, strlen(val)))
+			break;
+		span = bytes;
+	}
+	snprintf(val, sizeof(val), "%ld", saved);
+	if (zp_write("fault_around_bytes", val, strlen(val)))
+		die("restore fault_around_bytes %s", val);
+	return span;
 }
 
 unsigned long touch_read(const char *p, size_t n)

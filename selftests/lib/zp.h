@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PAGE 4096UL
+/* The page size, from sysconf(_SC_PAGESIZE) before main() runs. */
+extern unsigned long zp_page;
+#define PAGE zp_page
 #define ZP_KO "/lib/modules/zeropage.ko"
 #define KPF_THP 22
 #define KPF_ZERO_PAGE 24
@@ -22,8 +24,10 @@ void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tap_skip(const char *name, const char *why);
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* Private anonymous memory, 4 KiB path only (MADV_NOHUGEPAGE). */
+/* Private anonymous memory, small pages only (MADV_NOHUGEPAGE). */
 char *map_anon(size_t bytes, int prot);
+/* The THP size (hpage_pmd_size), 0 without THP; memory aligned to it. */
+unsigned long thp_size(void);
 char *map_anon_thp(size_t bytes);
 
 /* pagemap: the raw entry, and the PFN of @addr (0 if not present). */
@@ -42,12 +46,19 @@ double now_s(void);
 /* xorshift64*: cheap per-thread randomness; *state must not start at 0. */
 uint64_t rnd(uint64_t *state);
 
-/* /sys/kernel/mm/zeropage */
+/* /sys/kernel/mm/zeropage: a file's number (-1 if absent), a counter. */
+long zp_read(const char *file);
 long zp_stat(const char *name);
 int zp_write(const char *file, const char *val, size_t len);
 void zp_set_mode(const char *mode);
 /* The current mode, "always" or "never"; NULL if the module is not loaded. */
 const char *zp_get_mode(void);
+/*
+ * The span of one page table (PTRS_PER_PTE pages): the largest power of two
+ * fault_around_bytes accepts, which the module limits to it.  Probed by
+ * writing, then restored; 0 if the module is not loaded.
+ */
+unsigned long zp_table_span(void);
 
 /* The stats/ counters the stress tests report, in zp_counter_names order. */
 enum { ZP_ZERO, ZP_PRIVATE, ZP_PASSED, ZP_COW, ZP_AROUND, ZP_NR_COUNTERS };
