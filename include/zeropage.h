@@ -69,6 +69,7 @@ bool zp_audit_enabled(void);
  */
 bool zp_anon_fault_route(struct vm_fault *vmf);
 vm_fault_t zp_do_anonymous_page(struct vm_fault *vmf);
+void zp_mm_fault_init(void);
 bool zp_mm_fault_route(struct vm_area_struct *vma, unsigned int flags);
 vm_fault_t zp_handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			      unsigned int flags, struct pt_regs *regs);

@@ -240,9 +240,50 @@ static pmd_t *zp_find_pmd(struct mm_struct *mm, unsigned long addr)
 	return pmd_offset(pud, addr);
 }
 
+#if defined(CONFIG_TRANSPARENT_HUGEPAGE) && !defined(ZP_HAVE_PER_SIZE_THP)
+/* transparent_hugepage_flags (not exported), found at attach; NULL: unknown. */
+static unsigned long *zp_thp_flags;
+
+void zp_mm_fault_init(void)
+{
+	/* A data symbol: kallsyms knows it only with CONFIG_KALLSYMS_ALL. */
+	WRITE_ONCE(zp_thp_flags,
+		   (unsigned long *)zp_kernel_function("transparent_hugepage_flags"));
+	if (!zp_thp_flags)
+		pr_info("THP settings unknown: in mode never, a read fault without a page table where THP could apply is left to the kernel\n");
+}
+
+/*
+ * The sysfs half of 6.1's hugepage_vma_check(): THP "always", or "madvise"
+ * on a MADV_HUGEPAGE range.  Flags unknown: say yes.
+ */
+static bool zp_thp_enabled_for(struct vm_area_struct *vma)
+{
+	unsigned long *thp_flags = READ_ONCE(zp_thp_flags);
+	unsigned long flags;
+
+	if (!thp_flags)
+		return true;
+	flags = READ_ONCE(*thp_flags);
+	return (flags & BIT(TRANSPARENT_HUGEPAGE_FLAG)) ||
+	       ((flags & BIT(TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG)) &&
+		(vma->vm_flags & VM_HUGEPAGE));
+}
+#else
+void zp_mm_fault_init(void)
+{
+}
+
+/* No THP, or per-size THP (6.8+) with more knobs than these flags. */
+static inline bool zp_thp_enabled_for(struct vm_area_struct *vma)
+{
+	return true;
+}
+#endif
+
 /*
  * Could __handle_mm_fault() take the huge-PMD path at @addr?  The cheap,
- * conservative half of hugepage_vma_check() and transhuge_vma_suitable():
+ * conservative part of hugepage_vma_check() and transhuge_vma_suitable():
  * when in doubt, say yes and leave the fault alone.
  */
 static bool zp_thp_possible(struct vm_area_struct *vma, unsigned long addr)
@@ -251,7 +292,8 @@ static bool zp_thp_possible(struct vm_area_struct *vma, unsigned long addr)
 	unsigned long haddr = addr & HPAGE_PMD_MASK;
 
 	if ((vma->vm_flags & VM_NOHUGEPAGE) ||
-	    test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+	    test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags) ||
+	    !zp_thp_enabled_for(vma))
 		return false;
 	return haddr >= vma->vm_start && haddr + HPAGE_PMD_SIZE <= vma->vm_end;
 #else

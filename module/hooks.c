@@ -408,6 +408,8 @@ int zp_hooks_attach(const char *strategy)
 		return ret;
 	}
 
+	if (!strcmp(zp_attached->target, "handle_mm_fault"))
+		zp_mm_fault_init();	/* until then, the conservative answers */
 	zp_cow_probed = !register_kprobe(&zp_wp_probe);
 	if (!zp_cow_probed)
 		pr_info("do_wp_page cannot be probed: stats/cow_from_zero stays 0\n");

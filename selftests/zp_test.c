@@ -5,6 +5,8 @@
  * from kpageflags, RssAnon, minor faults, and the module's own counters.
  *
  *   zp_test always|never   the mode's read-fault contract
+ *   zp_test never-thp-off [flags-unknown]
+ *                          mode never where THP is off (madvise/never)
  *   zp_test common         behaviour that must not depend on the mode
  *   zp_test toggle         a mode write takes effect on the next fault
  *   zp_test audit          vm_normal_page auditing (audit must be 1)
@@ -154,6 +156,37 @@ static void test_never(void)
 	tap_result(flt <= 2, "never: writing after reading takes no fault (%ld)", flt);
 	free(pfns);
 	munmap(p, N_PAGES * PAGE);
+}
+
+/*
+ * Mode never where THP is off for the range (the caller set THP "madvise" or
+ * "never"): a read fault with no page table yet is no huge-page candidate,
+ * so it too must get a private page -- the first page of each table as
+ * well as the others.  With @flags_unknown (the module said it cannot read
+ * the THP settings) exactly those first pages are left to the kernel.
+ */
+static void test_never_thp_off(bool flags_unknown)
+{
+	size_t n = 2 * span / PAGE, left = flags_unknown ? 2 : 0, i, zero = 0;
+	char *raw = mmap(NULL, 3 * span, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = (char *)(((uintptr_t)raw + span - 1) & ~(span - 1));
+	long priv0 = zp_stat("private_mapped"), passed0 = zp_stat("passed");
+	long priv, passed;
+
+	if (raw == MAP_FAILED)
+		die("mmap");
+	touch_read(p, n);
+	priv = zp_stat("private_mapped") - priv0;
+	passed = zp_stat("passed") - passed0;
+	for (i = 0; i < n; i++)
+		zero += is_zero_pfn(pfn_of(p + i * PAGE));
+	tap_result(zero == left, "never, THP off%s: %zu zero pages in 2 fresh page tables (%zu)",
+		   flags_unknown ? ", THP settings unknown" : "", left, zero);
+	tap_result(priv == (long)(n - left) && passed == (long)left,
+		   "never, THP off: private_mapped grew by %zu (%ld), passed by %zu (%ld)",
+		   n - left, priv, left, passed);
+	munmap(raw, 3 * span);
 }
 
 static sigjmp_buf segv_jmp;
@@ -630,6 +663,8 @@ int main(int argc, char **argv)
 		test_always();
 	} else if (!strcmp(what, "never")) {
 		test_never();
+	} else if (!strcmp(what, "never-thp-off")) {
+		test_never_thp_off(argc > 2 && !strcmp(argv[2], "flags-unknown"));
 	} else if (!strcmp(what, "common")) {
 		test_prot_read();
 		test_fork();
@@ -646,7 +681,7 @@ int main(int argc, char **argv)
 		test_around_edges(strtoul(argv[2], NULL, 0));
 		test_around_uffd(strtoul(argv[2], NULL, 0));
 	} else {
-		fprintf(stderr, "usage: zp_test always|never|common|toggle|audit|around BYTES|geometry|load KO ARGS|hold PATH\n");
+		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|common|toggle|audit|around BYTES|geometry|load KO ARGS|hold PATH\n");
 		return 2;
 	}
 	return zp_failures ? 1 : 0;

@@ -51,6 +51,16 @@ echo never >$ZP_SYS/enabled
 tap_eq "sysfs: enabled shows never" "$(cat $ZP_SYS/enabled)" "always [never]"
 zp_test never
 zp_test common
+thp=/sys/kernel/mm/transparent_hugepage/enabled
+if [ -e $thp ]; then
+	thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
+	unknown=$(dmesg | grep -q 'zeropage: THP settings unknown' && echo flags-unknown)
+	for setting in madvise never; do
+		echo $setting >$thp
+		zp_test never-thp-off $unknown
+	done
+	echo "$thp_was" >$thp
+fi
 echo always >$ZP_SYS/enabled
 zp_test toggle
 
