@@ -7,10 +7,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/bed/lib.sh"
 bed=$top/selftests/bed
 "$bed/deps.sh"
-command -v gnuplot >/dev/null || {
-	log "installing gnuplot-nox"
-	DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 install -y --no-install-recommends gnuplot-nox >/dev/null
-}
+command -v gnuplot >/dev/null ||
+	apt_install_missing "$ZP_OUT/apt-install.log" gnuplot-nox || die "cannot install gnuplot-nox"
 mkdir -p "$ZP_OUT"
 "$bed/kernels.sh" >"$ZP_OUT/kernels.list"
 make -s -C "$top/selftests" OUT="$ZP_OUT/guest-bin"

@@ -43,19 +43,9 @@ host_packages() {
 	printf '%s\n' $pkgs | sort -u
 }
 
-missing=()
-for pkg in $(host_packages "$@"); do
-	dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	log "installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get -q -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "${missing[@]}" >"$A/install.log" 2>&1 || {
-		apt-get -q update >>"$A/install.log" 2>&1 || true
-		apt-get -q -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "${missing[@]}" >>"$A/install.log" 2>&1 ||
-			die "apt-get install failed (see $A/install.log)"
-	}
-fi
+# shellcheck disable=SC2046
+apt_install_missing "$A/install.log" $(host_packages "$@") ||
+	die "apt-get install failed (see $A/install.log)"
 
 # ---- 2. foreign kernels through a private apt state ----
 aptx_opts() {

@@ -6,6 +6,25 @@ ZP_OUT=${ZP_OUT:-$ZP_TOP/out}
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# apt_install_missing LOG PACKAGE...: apt-get install the packages this
+# machine lacks (output in LOG); the package lists are refreshed only when
+# a first try fails.
+apt_install_missing() {
+	local log=$1 p missing=()
+	shift
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	log "installing: ${missing[*]} (log: $log)"
+	mkdir -p "$(dirname "$log")"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -q -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1 || {
+		apt-get -q -o DPkg::Lock::Timeout=900 update >>"$log" 2>&1 || true
+		apt-get -q -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "${missing[@]}" >>"$log" 2>&1
+	}
+}
+
 # Lines of a guest console that fail the run whatever the tests said.
 # (lockdep and RCU reports begin with WARNING: or BUG:; plain "lockdep" or
 # "stall" would match boot banners.)

@@ -320,16 +320,9 @@ from_checkout() {
 
 # ---- 0. host ----
 host_tools() {
-	local pkgs="debootstrap debhelper dh-dkms dpkg-dev lintian fakeroot build-essential
-		qemu-system-x86 busybox-static cpio xz-utils kmod debian-archive-keyring" p missing=()
-	for p in $pkgs; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	log "dkms: installing on the host: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get -q -o DPkg::Lock::Timeout=600 update >/dev/null &&
-		apt-get -q -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >/dev/null
+	apt_install_missing "$O/apt-install.log" debootstrap debhelper dh-dkms dpkg-dev \
+		lintian fakeroot build-essential qemu-system-x86 busybox-static cpio xz-utils \
+		kmod debian-archive-keyring
 }
 host_tools || { tap "host tools installed" 1; exit 1; }
 make -s -C "$ZP_TOP/selftests" OUT="$ZP_OUT/guest-bin" "$ZP_OUT/guest-bin/zp_test" >/dev/null || { tap "guest programs build" 1; exit 1; }
