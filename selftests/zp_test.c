@@ -167,7 +167,7 @@ static void test_never(void)
  */
 static void test_never_thp_off(bool flags_unknown)
 {
-	size_t n = 2 * span / PAGE, left = flags_unknown ? 2 : 0, i, zero = 0;
+	size_t n = 2 * span / PAGE, left = flags_unknown ? 2 : 0, zero;
 	char *raw = mmap(NULL, 3 * span, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *p = (char *)(((uintptr_t)raw + span - 1) & ~(span - 1));
@@ -179,8 +179,7 @@ static void test_never_thp_off(bool flags_unknown)
 	touch_read(p, n);
 	priv = zp_stat("private_mapped") - priv0;
 	passed = zp_stat("passed") - passed0;
-	for (i = 0; i < n; i++)
-		zero += is_zero_pfn(pfn_of(p + i * PAGE));
+	zero = count_zero_pfns(p, n);
 	tap_result(zero == left, "never, THP off%s: %zu zero pages in 2 fresh page tables (%zu)",
 		   flags_unknown ? ", THP settings unknown" : "", left, zero);
 	tap_result(priv == (long)(n - left) && passed == (long)left,

@@ -77,18 +77,26 @@ char *map_anon(size_t bytes, int prot)
 	return p;
 }
 
+/* The start of @path as a string in @buf; false if it cannot be opened. */
+static bool read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t len;
+
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, size - 1);
+	buf[len > 0 ? len : 0] = '\0';
+	close(fd);
+	return true;
+}
+
 /* The number in @path, -1 if it cannot be read. */
 static long read_long(const char *path)
 {
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY);
+	char buf[32];
 
-	if (fd < 0)
-		return -1;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = '\0';
-	close(fd);
-	return strtol(buf, NULL, 10);
+	return read_text(path, buf, sizeof(buf)) ? strtol(buf, NULL, 10) : -1;
 }
 
 unsigned long thp_size(void)
@@ -234,14 +242,10 @@ void zp_set_mode(const char *mode)
 
 const char *zp_get_mode(void)
 {
-	char buf[32] = "";
-	int fd = open("/sys/kernel/mm/zeropage/enabled", O_RDONLY);
+	char buf[32];
 
-	if (fd < 0)
+	if (!read_text("/sys/kernel/mm/zeropage/enabled", buf, sizeof(buf)))
 		return NULL;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = '\0';
-	close(fd);
 	return strstr(buf, "[never]") ? "never" : "always";
 }
 
