@@ -7,24 +7,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 results_begin "$ZP_OUT/results.tap" ""
 
-# collect NAME DIR RUN QEMU-RC: the guest's TAP, and whether it finished.
-collect() {
-	sed -n -E 's/^(not ok|ok) - /\1 - '"$1"': /p' "$2/report.log" 2>/dev/null | tee -a "$results"
-	if grep -q "zp: guest finished: $3" "$2/console.log" 2>/dev/null; then
-		tap "$1: $3 guest ran to the end" 0
-	else
-		tap "$1: $3 guest ran to the end" 1 "qemu rc $4, console $2/console.log"
-	fi
-}
-
-# judge_console NAME DIR RUN
-judge_console() {
-	local bad
-	bad=$(grep -E "$BAD_CONSOLE" "$2/console.log" 2>&1 | head -n 3 | tr "\n" " ")
-	tap "$1: $3 console free of Oops/BUG/WARNING/lockdep/KASAN" "$([ -z "$bad" ]; echo $?)" \
-		"$bad; console $2/console.log"
-}
-
 # stress_boots NAME RELEASE ROOT KOUT: the stress suite, in two boots.  The
 # load/unload cycles run on one vCPU: multi-threaded TCG crashes even the
 # stock kernel when kprobe/ftrace text is patched under a fault load.  Quick

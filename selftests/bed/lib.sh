@@ -57,6 +57,23 @@ phase() {
 	phase_start=$now
 }
 
+# collect NAME DIR RUN QEMU-RC: a guest's TAP (from DIR/report.log, as
+# "NAME: test"), and whether it ran to its end.
+collect() {
+	sed -n -E 's/^(not ok|ok) - /\1 - '"$results_prefix$1"': /p' "$2/report.log" 2>/dev/null |
+		tee -a "$results"
+	grep -q "zp: guest finished: $3" "$2/console.log" 2>/dev/null
+	tap "$1: $3 guest ran to the end" $? "qemu rc $4, console $2/console.log"
+}
+
+# judge_console NAME DIR RUN: no Oops/WARNING/... line in DIR/console.log.
+judge_console() {
+	local bad
+	bad=$(grep -E "$BAD_CONSOLE" "$2/console.log" 2>&1 | head -n 3 | tr "\n" " ")
+	tap "$1: $3 console free of Oops/BUG/WARNING/lockdep/KASAN" "$([ -z "$bad" ]; echo $?)" \
+		"$bad; console $2/console.log"
+}
+
 # summary: the failures, then the one line "N passed, N failed, N skipped";
 # true only when something passed and nothing failed.
 summary() {

@@ -234,7 +234,7 @@ check_built() {
 # boot LABEL ROOT RELEASE KROOT: the installed module tree, modules.dep and
 # the package's modprobe.d file (enabled: mode=never) in a QEMU guest.
 boot() {
-	local label=$1 root=$2 rel=$3 kroot=$4 out=$O/$1-$3 stage ko rc bad
+	local label=$1 root=$2 rel=$3 kroot=$4 out=$O/$1-$3 stage ko
 	stage=$out/extra
 	rm -rf "$out" && mkdir -p "$stage/lib/modules/$rel" "$stage/etc/modprobe.d"
 	cp -a "$root/lib/modules/$rel/updates" "$stage/lib/modules/$rel/"
@@ -249,14 +249,8 @@ boot() {
 	esac
 	ZP_GUEST_EXTRA=$stage ZP_GUEST_APPEND="zp.version=$V" \
 		"$ZP_TOP/selftests/bed/guest.sh" "$rel" "$kroot" "$out/zeropage.ko" dkms "$out/guest"
-	rc=$?
-	sed -n -E 's/^(not ok|ok) - /\1 - dkms: '"$label $rel"': guest: /p' "$out/guest/report.log" 2>/dev/null |
-		tee -a "$results"
-	grep -q 'zp: guest finished: dkms' "$out/guest/console.log" 2>/dev/null
-	tap "$label $rel: guest ran to the end" $? "qemu rc $rc, console $out/guest/console.log"
-	bad=$(grep -E "$BAD_CONSOLE" "$out/guest/console.log" 2>/dev/null | head -n 5)
-	tap "$label $rel: console free of Oops/BUG/WARNING/lockdep/KASAN" "$([ -z "$bad" ]; echo $?)" \
-		"$bad; console $out/guest/console.log"
+	collect "$label $rel" "$out/guest" dkms $?
+	judge_console "$label $rel" "$out/guest" dkms
 }
 
 # install_packages LABEL ROOT: apt installs both packages from their files.
