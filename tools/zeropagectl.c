@@ -433,13 +433,14 @@ static int cmd_watch(const struct zp_args *a)
 
 	if (!module_loaded())
 		return not_loaded();
+	/* The first reading, then the header: what follows it is counted. */
+	read_stats(prev, had);
+	clock_gettime(CLOCK_MONOTONIC, &then);
 	for (size_t i = 0; i < NR_STATS; i++)
 		printf("%10s", zp_stats[i].column);
 	printf("  mode\n");
 	fflush(stdout);
 
-	read_stats(prev, had);
-	clock_gettime(CLOCK_MONOTONIC, &then);
 	deadline = then;
 	for (unsigned long n = 0; !a->count || n < a->count; n++) {
 		double dt;

@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
 # Host tests for zeropagectl, run by "make check" in tools/: status, set and
-# watch against a fake sysfs tree, ps against a fake /proc and against real
-# helper processes (needs root for pagemap PFNs).  Prints TAP.
+# watch against a fake sysfs tree, ps against a fake /proc.  Nothing here
+# reads the host kernel's memory: what zeropagectl reports of real processes
+# is tested in the guests (selftests/guest/zeropagectl.sh), against the
+# kernel under test.  Prints TAP, plan last.
 set -u
 tools=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
-helpers=()
-cleanup() {
-	for pid in "${helpers[@]}"; do kill "$pid" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-# Copies others can reach, for the tests that run as nobody.
-chmod 755 "$tmp"
-mkdir "$tmp/bin"
-cp "$tools/zeropagectl" "$tools"/test/zpctl-{pages,asuser,jsoncheck} "$tmp/bin/"
-export PATH=$tmp/bin:$PATH
-NOBODY=65534
+trap 'rm -rf "$tmp"' EXIT
 
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
 diag() { echo "# $*"; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# Copies others can reach, for the tests that run as nobody.
+chmod 755 "$tmp"
+mkdir "$tmp/bin"
+cp "$tools/zeropagectl" "$tools"/test/zpctl-{asuser,jsoncheck} "$tmp/bin/"
+export PATH=$tmp/bin:$PATH
+"$tmp/bin/zpctl-jsoncheck" </dev/null >/dev/null 2>&1
+if [ $? = 126 ]; then
+	skip "zeropagectl host tests" "cannot run programs from $tmp (noexec); set TMPDIR"
+	echo "1..$n"
+	exit 0
+fi
+NOBODY=65534
+# as_nobody NAME: true if the tests run as nobody can (they need root to
+# switch), else record NAME as skipped.
+as_nobody() {
+	[ "$(id -u)" = 0 ] && return 0
+	skip "$1" "needs root to run as nobody"
+	return 1
+}
 
 # run CMD...: exit status in $rc, stdout in $out, stderr in $err.
 run() {
@@ -116,10 +127,12 @@ check "set bogus: nothing written" [ "$(cat "$sys/zeropage/enabled")" = always ]
 ZEROPAGECTL_SYSFS=$nosys run zeropagectl set never
 check "set, not loaded: exit 3" [ "$rc" = 3 ]
 check "set, not loaded: one error line" one_error 'not loaded'
-run zpctl-asuser $NOBODY zeropagectl set never
-check "set as nobody: exit 4" [ "$rc" = 4 ]
-check "set as nobody: one error line" one_error 'Permission denied \(run as root\)'
-check "set as nobody: nothing written" [ "$(cat "$sys/zeropage/enabled")" = always ]
+if as_nobody "set as nobody"; then
+	run zpctl-asuser $NOBODY zeropagectl set never
+	check "set as nobody: exit 4" [ "$rc" = 4 ]
+	check "set as nobody: one error line" one_error 'Permission denied \(run as root\)'
+	check "set as nobody: nothing written" [ "$(cat "$sys/zeropage/enabled")" = always ]
+fi
 
 echo "# usage"
 for args in "" "frob" "status --huge" "status extra" "set" "set always never" \
@@ -150,12 +163,18 @@ run zeropagectl watch -i 0.1 -n 2
 check "watch -n 2: header and two lines" [ "$rc" = 0 -a "$(wc -l <<<"$out")" = 3 ]
 check "watch: header" has "$out" '^ +zero/s +priv/s +passed/s'
 check "watch: rates, missing counter as -, mode" has "$(tail -n 1 <<<"$out")" '^ +0 +0 +0 +0 +0 +0 +-  always$'
+# The header comes once the first reading is taken: 100 more after it, in
+# an interval of 1 s that a busy host may stretch (up to 2 s allowed here).
 zeropagectl watch -i 1 -n 1 >"$tmp/watch" &
-sleep 0.3
+for _ in $(seq 100); do
+	[ -s "$tmp/watch" ] && break
+	sleep 0.05
+done
 echo 142 >"$sys/zeropage/stats/zero_mapped"
 wait $!
 rate=$(awk 'NR == 2 { print $1 }' "$tmp/watch")
-check "watch: 100 new zero_mapped in 1 s read as ~100/s (got $rate)" [ "$rate" -ge 95 -a "$rate" -le 100 ]
+check "watch: 100 new zero_mapped in one 1 s interval read as 50-100/s (got $rate)" \
+	[ "${rate:-0}" -ge 50 -a "${rate:-0}" -le 100 ]
 ZEROPAGECTL_SYSFS=$nosys run zeropagectl watch -n 1
 check "watch, not loaded: exit 3, one line" [ "$rc" = 3 -a "$(wc -l <<<"$err")" = 1 ]
 
@@ -224,62 +243,6 @@ run zeropagectl ps 4242 4246
 check "ps, one PID missing: exit 1, others shown" [ "$rc" = 1 -a "$(wc -l <<<"$out")" = 2 ]
 check "ps, PID missing: one error line" one_error 'no such process: 4246'
 unset ZEROPAGECTL_PROC
-
-echo "# ps, real processes"
-# start_helper ARGS...: run zpctl-pages ARGS, wait until it is ready; $hpid.
-start_helper() {
-	zpctl-pages "$@" >"$tmp/helper" &
-	hpid=$!
-	helpers+=("$hpid")
-	for _ in $(seq 100); do
-		grep -q ready "$tmp/helper" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-if [ "$(id -u)" != 0 ]; then
-	skip "ps on real processes" "needs root"
-else
-	Z=64 P=32 U=32
-	start_helper $Z $P $U
-	run zeropagectl ps $hpid
-	read -r _ anon zero hzero _ < <(tail -n 1 <<<"$out")
-	check "ps helper: exactly $Z zero pages (got $zero)" [ "$rc" = 0 -a "$zero" = $Z -a "$hzero" = 0 ]
-	check "ps helper: at least $P private pages (got $anon)" [ "$anon" -ge $P ]
-	run zeropagectl ps $hpid --json
-	check "ps --json helper: valid" json_ok
-	check "ps --json helper: zero_pages $Z" pyjson "d['processes'][0]['zero_pages'] == $Z and d['processes'][0]['pid'] == $hpid"
-	kill $hpid
-	start_helper 256 0 0
-	run zeropagectl ps -H $hpid
-	check "ps -H helper: 1 MiB of zero pages" [ "$(tail -n 1 <<<"$out" | awk '{ print $3, $5 }')" = "1.0M 1.0M" ]
-	kill $hpid
-
-	thp=$(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
-	if [ -n "$thp" ] && [ "$thp" != never ] && [ "$(cat /sys/kernel/mm/transparent_hugepage/use_zero_page)" = 1 ]; then
-		start_helper 0 0 0 2
-		run zeropagectl ps $hpid
-		check "ps helper: 2 huge zero pages = 1024 hzero" [ "$(tail -n 1 <<<"$out" | awk '{ print $3, $4 }')" = "0 1024" ]
-		kill $hpid
-	else
-		skip "ps helper: huge zero pages" "THP or its zero page is off here"
-	fi
-
-	run zeropagectl ps 2147483647
-	check "ps, no such PID: exit 1" [ "$rc" = 1 ]
-	check "ps, no such PID: one error line" one_error 'no such process'
-	run zpctl-asuser $NOBODY zeropagectl ps 1
-	check "ps as nobody: exit 4" [ "$rc" = 4 ]
-	check "ps as nobody: one error line" one_error 'kpageflags: Permission denied \(run as root\)'
-
-	for args in "262144 0 0" "0 262144 0" "0 0 262144"; do
-		start_helper $args
-		start=$EPOCHREALTIME
-		zeropagectl ps $hpid >/dev/null
-		diag "ps on a helper with 1 GiB mapped (zpctl-pages $args): $(awk "BEGIN { print $EPOCHREALTIME - $start }") s"
-		kill $hpid
-	done
-fi
 
 echo "1..$n"
 [ "$failed" = 0 ]
