@@ -33,23 +33,37 @@ cases_for() {
 	esac
 }
 
+# measure CFG ROUND ZP_BENCH-ARGS...: one configuration's raw lines on
+# stdout, failures on fd 3.  A module that does not load is a failure, never
+# the stock kernel measured under the configuration's name.
+measure() {
+	cfg=$1 round=$2
+	shift 2
+	if ! setup $cfg; then
+		tap_fail "bench: configuration $cfg: the module loads" >&3
+		return
+	fi
+	zp_bench "$@" >/tmp/bench.one
+	rc=$?
+	[ $rc = 0 ] || tap_fail "bench: zp_bench $* ($cfg) exited with status $rc" >&3
+	sed "s/^/raw cfg=$cfg round=$round /" /tmp/bench.one
+	grep -q '^zeropage ' /proc/modules && zp_unload
+}
+
+exec 3>&1
 tap_diag "bench: $(uname -r), $mode, $ROUNDS rounds of $MIB MiB, configurations $CFGS"
 for round in $(seq $ROUNDS); do
 	for cfg in $CFGS; do
-		setup $cfg
-		zp_bench -m $MIB $(cases_for $cfg) | sed "s/^/raw cfg=$cfg round=$round /"
-		grep -q '^zeropage ' /proc/modules && zp_unload
+		measure $cfg $round -m $MIB $(cases_for $cfg)
 	done
 	tap_diag "bench: round $round done"
 done >/tmp/bench.raw
 if [ $mode = full ]; then
 	for cfg in stock always never; do
-		setup $cfg
-		zp_bench rss1g | sed "s/^/raw cfg=$cfg round=1 /"
-		grep -q '^zeropage ' /proc/modules && zp_unload
+		measure $cfg 1 rss1g
 	done >>/tmp/bench.raw
 	cat /tmp/bench.raw
-	exit 0
+	tap_end bench
 fi
 
 # quick: the numbers must be sane and the RSS behaviour as designed.
@@ -69,3 +83,4 @@ tap_check "bench quick: never read grows RSS by the region" awk_true "$(val neve
 tap_check "bench quick: stock read-then-write takes 2 faults/page" awk_true "$(val stock rtw flt) >= 1.9"
 tap_check "bench quick: never read-then-write takes 1 fault/page" awk_true "$(val never rtw flt) <= 1.1"
 tap_check "bench quick: fault-around 64 KiB takes <= 1/8 fault/page" awk_true "$(val fa64k read flt) <= 0.125"
+tap_end bench-quick

@@ -23,6 +23,7 @@ for want in ${ZP_BENCH_KERNELS:-6.1 6.12}; do
 	ZP_GUEST_MEM=2560 ZP_GUEST_TIMEOUT=3000 \
 		"$bed/guest.sh" "$release" "$root" "$out/zeropage.ko" bench "$out/guest"
 	grep -q '^raw ' "$out/guest/report.log" || die "no results: see $out/guest/console.log"
+	! grep '^not ok' "$out/guest/report.log" || die "the bench failed: see $out/guest/report.log"
 	hook=$(grep -o 'hooked [a-z_]*' "$out/guest/console.log" | head -n 1 | cut -d' ' -f2)
 	res=$top/bench/results/$name
 	python3 "$top/bench/report.py" "$out/guest/report.log" \

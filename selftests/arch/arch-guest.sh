@@ -58,7 +58,7 @@ if [ $rc -ne 0 ]; then
 	tap_check "refusal: it is a pr_err naming the architecture" \
 		sh -c "dmesg -r | grep -q '^<3>.*zeropage: refusing to load on $ZP_ARCH: '"
 	nothing_left refusal
-	exit 0
+	tap_end arch
 fi
 
 hook=$(cat $ZP_SYS/hook)
@@ -77,3 +77,4 @@ else
 	tap_check "unload: rmmod succeeds" rmmod zeropage
 fi
 nothing_left unload
+tap_end arch

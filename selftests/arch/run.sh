@@ -119,11 +119,14 @@ judge() {
 	sed -n -E 's/^(not ok|ok) - /\1 - arch '"$name"': /p' "$kout/report.log" | tee -a "$results"
 	verdict=$(sed -n 's/^VERDICT: //p' "$kout/report.log" | head -n 1)
 	hook=$(sed -n 's/^HOOK: //p' "$kout/report.log" | head -n 1)
-	if grep -q 'zp: guest finished' "$kout/console.txt"; then
-		tap "$name: guest ran to the end" 0
-	else
-		tap "$name: guest ran to the end" 1 "console $kout/console.log"
-	fi
+	grep -q 'zp: guest finished' "$kout/console.txt" &&
+		grep -q -x 'zp: tests end, exit status 0' "$kout/console.txt"
+	tap "$name: guest ran to the end" $? "$(grep -o 'zp: tests end.*' "$kout/console.txt" ||
+		echo 'no end'), console $kout/console.log"
+	for suite in arch $([ "$mode" = full ] && [ "$expect" = load ] && echo check zeropagectl bench-quick); do
+		grep -q -x "# end of suite: $suite" "$kout/report.log"
+		tap "$name: suite $suite reached its end" $? "report $kout/report.log"
+	done
 	# The kernel's log from the module's first word on: warnings and worse
 	# printed while the tests ran, then the dmesg dump.
 	bad=$( (grep -E 'Kernel panic' "$kout/console.txt"

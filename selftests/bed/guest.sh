@@ -6,7 +6,8 @@
 # OUTDIR/report.log.
 # Environment: ZP_GUEST_APPEND (more kernel command line, e.g. zp.stress=long),
 # ZP_GUEST_EXTRA (a directory copied over the initramfs root),
-# ZP_GUEST_TIMEOUT (s), ZP_GUEST_CPUS, ZP_GUEST_MEM (MiB).
+# ZP_GUEST_TIMEOUT (s), ZP_GUEST_CPUS, ZP_GUEST_MEM (MiB), ZP_GUEST_ACCEL
+# (QEMU's -accel, default tcg: one host thread per vCPU).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -40,7 +41,7 @@ done
 
 cmdline="console=ttyS0 panic=-1 zp.run=$run loglevel=7 mitigations=off ${ZP_GUEST_APPEND:-}"
 qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -machine q35
-	-cpu max -smp "${ZP_GUEST_CPUS:-2}" -m "${ZP_GUEST_MEM:-1024}"
+	-accel "${ZP_GUEST_ACCEL:-tcg}" -cpu max -smp "${ZP_GUEST_CPUS:-2}" -m "${ZP_GUEST_MEM:-1024}"
 	-kernel "$root/boot/vmlinuz-$release" -initrd "$outdir/initramfs.gz")
 if [ "$mode" = interactive ]; then
 	exec "${qemu[@]}" -append "$cmdline" -serial mon:stdio -serial "file:$outdir/report.log"

@@ -27,8 +27,10 @@ apt_install_missing() {
 
 # Lines of a guest console that fail the run whatever the tests said.
 # (lockdep and RCU reports begin with WARNING: or BUG:; plain "lockdep" or
-# "stall" would match boot banners.)
-BAD_CONSOLE='Oops|\bBUG\b|WARNING|Call Trace|suspicious RCU usage|KASAN|general protection|soft lockup|hung_task|blocked for more than|detected stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called|suspected memory leak|Unable to handle kernel'
+# "stall" would match boot banners.)  A user program killed by a fault
+# the kernel reports ("segfault at", "traps:", arm64's "unexpected fatal
+# signal") fails it too: the tests catch the signals they provoke.
+BAD_CONSOLE='Oops|\bBUG\b|WARNING|Call Trace|suspicious RCU usage|KASAN|general protection|soft lockup|hung_task|blocked for more than|detected stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called|suspected memory leak|Unable to handle kernel|segfault at|traps: |invalid opcode|unexpected fatal signal|Unhandled fault'
 
 # ---- results: TAP lines in one file, phases timed on stderr ----
 # results_begin FILE PREFIX: start a results file; tap() puts PREFIX before
@@ -57,13 +59,21 @@ phase() {
 	phase_start=$now
 }
 
-# collect NAME DIR RUN QEMU-RC: a guest's TAP (from DIR/report.log, as
-# "NAME: test"), and whether it ran to its end.
+# collect NAME DIR RUN QEMU-RC [SUITE...]: a guest's TAP (from
+# DIR/report.log, as "NAME: test"); whether RUN's script ended with status
+# 0; whether each suite it runs (default: RUN) said it reached its end.
 collect() {
-	sed -n -E 's/^(not ok|ok) - /\1 - '"$results_prefix$1"': /p' "$2/report.log" 2>/dev/null |
+	local name=$1 dir=$2 run=$3 qrc=$4 suite end
+	shift 4
+	sed -n -E 's/^(not ok|ok) - /\1 - '"$results_prefix$name"': /p' "$dir/report.log" 2>/dev/null |
 		tee -a "$results"
-	grep -q "zp: guest finished: $3" "$2/console.log" 2>/dev/null
-	tap "$1: $3 guest ran to the end" $? "qemu rc $4, console $2/console.log"
+	end=$(grep -a -o "zp: guest finished: $run, .*" "$dir/console.log" 2>/dev/null | tr -d '\r')
+	[ "$end" = "zp: guest finished: $run, exit status 0" ]
+	tap "$name: $run guest ran to the end" $? "${end:-no end}, qemu rc $qrc, console $dir/console.log"
+	for suite in "${@:-$run}"; do
+		grep -a -q -E "^# end of suite: $suite"$'\r?$' "$dir/report.log" 2>/dev/null
+		tap "$name: suite $suite reached its end" $? "report $dir/report.log"
+	done
 }
 
 # judge_console NAME DIR RUN: no Oops/WARNING/... line in DIR/console.log.

@@ -181,3 +181,4 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 	tap_eq "kmemleak: no leaks suspected" "$leaks" 0
 	[ "$leaks" = 0 ] || cat /sys/kernel/debug/kmemleak >/dev/console
 fi
+tap_end check

@@ -35,3 +35,4 @@ if [ -d $ZP_SYS ]; then
 fi
 tap_check "modprobe -r zeropage" modprobe -r zeropage
 tap_check "module gone after modprobe -r" test ! -d /sys/module/zeropage
+tap_end dkms

@@ -29,7 +29,7 @@ SEED=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 tap_diag "kernel $(uname -r), $(nproc) CPUs, part $PART, seed $SEED"
 
 # What must never appear in the kernel log (the host scans the console too).
-BAD='Oops|BUG|WARNING|Call Trace|lockdep|possible circular|KASAN|general protection|soft lockup|hung_task|stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called'
+BAD='Oops|BUG|WARNING|Call Trace|lockdep|possible circular|KASAN|general protection|soft lockup|hung_task|stall|Kernel panic|Bad page|bad pte|list_(add|del) corruption|sleeping function called|segfault at|traps: |invalid opcode|unexpected fatal signal'
 
 # kernel_clean NAME: nothing bad logged since the last call.  OOM-killer
 # reports carry a stack dump: they are the expected outcome of the OOM test
@@ -45,15 +45,12 @@ kernel_clean() {
 	fi
 }
 
-# phase NAME COMMAND...: run one test program, note how long it took.  The
-# programs exit 1 after their "not ok" lines; anything else (a signal) is a
-# failure of its own.
+# phase NAME PROGRAM ARGS...: run one test program (judged by tap_prog),
+# note how long it took.
 phase() {
 	name=$1; shift
 	t0=$(date +%s)
-	"$@"
-	rc=$?
-	[ $rc -le 1 ] || tap_fail "$name: exited with status $rc"
+	tap_prog "$@"
 	tap_diag "$name: $(( $(date +%s) - t0 )) s"
 }
 
@@ -103,3 +100,4 @@ main | cycle) part_$PART ;;
 esac
 
 tap_check "stress: ends with the module unloaded" sh -c '! grep -q "^zeropage " /proc/modules'
+tap_end stress

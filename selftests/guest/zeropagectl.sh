@@ -64,7 +64,7 @@ one_error "zeropagectl set, not loaded: one error line" 'not loaded'
 if ! zp_load; then
 	tap_fail "zeropagectl: insmod zeropage.ko"
 	tap_skip "zeropagectl with the module loaded" "module did not load"
-	exit 0
+	tap_end zeropagectl
 fi
 
 tap_diag "zeropagectl: module loaded"
@@ -132,6 +132,30 @@ if start_helper $Z $P $U; then
 else
 	tap_fail "zeropagectl ps: helper did not start"
 fi
+if start_helper 256 0 0; then
+	run zeropagectl ps -H $hpid
+	tap_eq "zeropagectl ps -H: 1 MiB of zero pages, 1 MiB saved" \
+		"$(tail -n 1 $out | awk '{ print $3, $5 }')" "1.0M 1.0M"
+	stop_helper
+else
+	tap_fail "zeropagectl ps -H: helper did not start"
+fi
+# The huge zero page, where THP and its zero page are on: 2 of them.
+if [ -n "$thp" ] && [ "$thp" != never ] && [ "$use_zero" = 1 ]; then
+	if start_helper 0 0 0 2; then
+		run zeropagectl ps $hpid
+		tap_eq "zeropagectl ps: 2 huge zero pages counted as 1024 hzero" \
+			"$(tail -n 1 $out | awk '{ print $3, $4 }')" "0 1024"
+		stop_helper
+	else
+		tap_fail "zeropagectl ps: huge-page helper did not start"
+	fi
+else
+	tap_skip "zeropagectl ps: huge zero pages" "THP ${thp:-absent}, use_zero_page ${use_zero:-absent}"
+fi
+run zeropagectl ps 2147483647
+tap_eq "zeropagectl ps, no such PID: exit 1" $rc 1
+one_error "zeropagectl ps, no such PID: one error line" 'no such process'
 zeropagectl set never >/dev/null 2>&1
 if start_helper $Z $P $U; then
 	ps_helper
@@ -153,3 +177,4 @@ run zeropagectl watch -n 1
 tap_eq "zeropagectl watch, unloaded: exit 3" $rc 3
 run zeropagectl ps $$
 tap_eq "zeropagectl ps without the module: exit 0" $rc 0
+tap_end zeropagectl
