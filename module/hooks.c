@@ -101,6 +101,24 @@ unsigned long zp_kernel_function(const char *name)
 static struct percpu_ref zp_inflight;
 static DECLARE_COMPLETION(zp_inflight_drained);
 
+/*
+ * Diversions and returns, per CPU: unload says how many faults it waited
+ * for, the evidence the reliability tests look for that unloading raced
+ * with faults.  (percpu_ref keeps no count it would tell.)
+ */
+static DEFINE_PER_CPU(unsigned long, zp_diverted);
+static DEFINE_PER_CPU(unsigned long, zp_returned);
+
+static unsigned long zp_sum(unsigned long __percpu *counter)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *per_cpu_ptr(counter, cpu);
+	return sum;
+}
+
 static void zp_inflight_release(struct percpu_ref *ref)
 {
 	complete(&zp_inflight_drained);
@@ -108,10 +126,20 @@ static void zp_inflight_release(struct percpu_ref *ref)
 
 void zp_hook_exit(void)
 {
+	this_cpu_inc(zp_returned);
 	percpu_ref_put(&zp_inflight);
 }
 
 #ifdef ZP_HOOK_DIVERT
+
+/* The callback's half: may this fault be diverted? */
+static bool zp_hook_enter(void)
+{
+	if (!percpu_ref_tryget_live(&zp_inflight))
+		return false;
+	this_cpu_inc(zp_diverted);
+	return true;
+}
 
 static unsigned long zp_arg(struct ftrace_regs *fregs, unsigned int n)
 {
@@ -129,7 +157,7 @@ static void notrace zp_anon_page_thunk(unsigned long ip, unsigned long parent_ip
 {
 	struct vm_fault *vmf = (struct vm_fault *)zp_arg(fregs, 0);
 
-	if (zp_anon_fault_route(vmf) && percpu_ref_tryget_live(&zp_inflight))
+	if (zp_anon_fault_route(vmf) && zp_hook_enter())
 		zp_divert(fregs, zp_do_anonymous_page);
 }
 
@@ -142,8 +170,7 @@ static void notrace zp_mm_fault_thunk(unsigned long ip, unsigned long parent_ip,
 	/* The replacement calls the real handle_mm_fault(): let it through. */
 	if (within_module(parent_ip, THIS_MODULE))
 		return;
-	if (zp_mm_fault_route(vma, zp_arg(fregs, 2)) &&
-	    percpu_ref_tryget_live(&zp_inflight))
+	if (zp_mm_fault_route(vma, zp_arg(fregs, 2)) && zp_hook_enter())
 		zp_divert(fregs, zp_handle_mm_fault);
 }
 
@@ -423,6 +450,13 @@ int zp_hooks_attach(const char *strategy)
 
 void zp_hooks_detach(void)
 {
+	/*
+	 * Diversions first, then returns: the difference is never more than
+	 * were in flight as unloading began.
+	 */
+	unsigned long inflight = zp_sum(&zp_diverted), returned = zp_sum(&zp_returned);
+
+	inflight = inflight > returned ? inflight - returned : 0;
 	zp_audit_set(false);
 	if (zp_cow_probed)
 		unregister_kprobe(&zp_wp_probe);
@@ -437,6 +471,8 @@ void zp_hooks_detach(void)
 	 */
 	synchronize_rcu_tasks();
 	percpu_ref_exit(&zp_inflight);
+	pr_info("unload: %lu diverted faults returned while unloading, %lu of them in flight as it began\n",
+		zp_sum(&zp_returned) - returned, inflight);
 }
 
 const char *zp_hooks_describe(void)

@@ -328,6 +328,30 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * While the module is cycled: read faults and little else, so that a vCPU
+ * stopped at a random point (single-threaded TCG switches vCPUs on a
+ * timer) is likely stopped inside one, and an unload races with it.
+ */
+#define FAULTER_PAGES 256
+
+static void *faulter_main(void *arg)
+{
+	char *p = map_anon(FAULTER_PAGES * PAGE, PROT_READ | PROT_WRITE);
+	unsigned long *bad = arg;
+
+	storm_yields();
+	p[0] = 1;		/* the page table stays: the module's path */
+	while (!st.stop) {
+		if (touch_read(p + PAGE, FAULTER_PAGES - 1))
+			(*bad)++;
+		if (madvise(p + PAGE, (FAULTER_PAGES - 1) * PAGE, MADV_DONTNEED))
+			die("MADV_DONTNEED");
+	}
+	munmap(p, FAULTER_PAGES * PAGE);
+	return NULL;
+}
+
 /* Flip enabled as fast as possible; now and then change fault-around too. */
 static void *toggler_main(void *arg)
 {
@@ -373,15 +397,48 @@ static void counters_fmt(char *buf, size_t size, const long *v)
 			      zp_counter_names[i], v[i]);
 }
 
-/* Load and unload the module @cycles times, mode alternating at load. */
+/*
+ * What the module said of its last unload: how many diverted faults
+ * returned while it unloaded, and how many of them were in flight as it
+ * began.  From /dev/kmsg, read up to its end; false if
+ * no such line came.
+ */
+static bool unload_report(int kmsg, unsigned long *returned, unsigned long *inflight)
+{
+	char rec[1024];
+	const char *msg;
+	bool found = false;
+	ssize_t n;
+
+	while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n < 0)
+			continue;	/* records overwritten before we read them */
+		rec[n] = '\0';
+		msg = strstr(rec, "zeropage: unload: ");
+		if (msg && sscanf(msg, "zeropage: unload: %lu diverted faults returned while unloading, %lu of them",
+				  returned, inflight) == 2)
+			found = true;
+	}
+	return found;
+}
+
+/*
+ * Load and unload the module @cycles times, mode alternating at load.  An
+ * unload must race with faults to prove anything: the module reports what
+ * it waited for, and most cycles must have waited for diverted faults.
+ */
 static unsigned int load_cycles(unsigned int cycles, long *seen, uint64_t *rng)
 {
 	static const long zero[ZP_NR_COUNTERS];
 	double t, load_s = 0, unload_s = 0;
+	unsigned long returned, inflight, overlapped = 0, caught = 0, reported = 0;
 	unsigned int c;
 	long v[ZP_NR_COUNTERS];
 	char params[64];
-	int err;
+	int err, kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (kmsg < 0 || lseek(kmsg, 0, SEEK_END) < 0)
+		die("/dev/kmsg");
 
 	for (c = 0; c < cycles; c++) {
 		/* Odd cycles start in mode never; half of them force route 2. */
@@ -405,10 +462,19 @@ static unsigned int load_cycles(unsigned int cycles, long *seen, uint64_t *rng)
 			tap_diag("cycle %u: unload failed: %s", c, strerror(-err));
 			break;
 		}
+		if (unload_report(kmsg, &returned, &inflight)) {
+			reported++;
+			overlapped += returned > 0;
+			caught += inflight > 0;
+		}
 	}
+	close(kmsg);
 	if (c)
 		tap_diag("cycles: load %.0f ms, unload %.0f ms on average", load_s * 1e3 / c,
 			 unload_s * 1e3 / c);
+	tap_result(reported == c && overlapped * 2 > c,
+		   "load/unload: most unloads waited for diverted faults (%lu of %u; %lu began with faults in flight; %lu reports)",
+		   overlapped, c, caught, reported);
 	return c;
 }
 
@@ -435,7 +501,8 @@ static int storm(const char *name, unsigned int seconds, unsigned int cycles)
 	uint64_t rng = (uint64_t)time(NULL) * 2654435761u | 1;
 	unsigned int i, done = 0;
 	char counts[256];
-	pthread_t toggler;
+	unsigned long faulter_bad = 0;
+	pthread_t toggler, faulter;
 	double t0;
 
 	st.pinned = !cycles;
@@ -461,12 +528,17 @@ static int storm(const char *name, unsigned int seconds, unsigned int cycles)
 	if (pthread_create(&toggler, NULL, toggler_main, (void *)(uintptr_t)rnd(&rng)))
 		die("pthread_create");
 
-	if (cycles)
+	if (cycles) {
+		if (pthread_create(&faulter, NULL, faulter_main, &faulter_bad))
+			die("pthread_create");
 		done = load_cycles(cycles, seen, &rng);
-	else
+	} else {
 		sleep(seconds);
+	}
 	st.stop = true;
 	pthread_join(toggler, NULL);
+	if (cycles)
+		pthread_join(faulter, NULL);
 	for (i = 0; i < st.nthreads; i++) {
 		struct worker *w = &st.workers[i];
 
@@ -489,6 +561,8 @@ static int storm(const char *name, unsigned int seconds, unsigned int cycles)
 	slab1 = meminfo_kb("SUnreclaim:");
 	counters_fmt(counts, sizeof(counts), seen);
 
+	tap_result(!faulter_bad, "%s: read faults beside the storm read zeros (%lu rounds not)",
+		   name, faulter_bad);
 	tap_result(!bad && !fork_bad && verified,
 		   "%s: %lu iterations, %lu pages verified, %lu mismatches, %lu forks (%lu bad); %s; %.1f s",
 		   name, ops, verified, bad, forks, fork_bad, counts, now_s() - t0);
@@ -567,11 +641,14 @@ static void cg_create(void)
 
 static void cg_remove(void)
 {
-	int tries;
+	double until = now_s() + 60;
 
 	/* The last task's exit is reaped before its cgroup lets go of it. */
-	for (tries = 0; rmdir(CG) && errno == EBUSY && tries < 100; tries++)
+	while (rmdir(CG)) {
+		if (errno != EBUSY || now_s() > until)
+			die("rmdir " CG);
 		usleep(10000);
+	}
 }
 
 struct flood {
