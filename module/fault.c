@@ -5,7 +5,8 @@
  * mode always: the module itself installs pte_mkspecial(zero pfn) under the
  * PTE lock, with the re-checks do_anonymous_page() makes.
  * mode never: the read fault is turned into a write fault before the kernel
- * handles it, so the kernel allocates a private zeroed page at once.
+ * handles it, so the kernel allocates a private zeroed page at once (not
+ * where that would hide writes from soft-dirty tracking).
  *
  * Anything the module cannot do cheaply and exactly like the kernel (no page
  * table yet, huge PMD, userfaultfd, uffd-wp markers, mm forbidding the zero
@@ -166,6 +167,24 @@ static inline bool zp_write_allowed(struct vm_area_struct *vma)
 	       arch_vma_access_permitted(vma, true, false, false);
 }
 
+/*
+ * Soft-dirty tracking is on for a VMA once clear_refs took VM_SOFTDIRTY
+ * away (mirrors the kernel's vma_soft_dirty_enabled()).  A private page
+ * mapped for a read fault there would be mapped dirty, so reported as
+ * written: mode never leaves such faults to the kernel's zero page, and the
+ * first write faults and is recorded.
+ */
+static inline bool zp_soft_dirty_tracked(struct vm_area_struct *vma)
+{
+	return IS_ENABLED(CONFIG_MEM_SOFT_DIRTY) && !(vma->vm_flags & VM_SOFTDIRTY);
+}
+
+/* Mode never gives this VMA's read faults a private page. */
+static inline bool zp_never_maps_private(struct vm_area_struct *vma)
+{
+	return zp_write_allowed(vma) && !zp_soft_dirty_tracked(vma);
+}
+
 /* ---- Route 1: do_anonymous_page() is a symbol (e.g. Debian 6.12). ---- */
 
 bool zp_anon_fault_route(struct vm_fault *vmf)
@@ -178,7 +197,7 @@ bool zp_anon_fault_route(struct vm_fault *vmf)
 		goto pass;
 
 	if (READ_ONCE(zp_mode) == ZP_MODE_NEVER) {
-		if (!zp_write_allowed(vma))
+		if (!zp_never_maps_private(vma))
 			goto pass;
 		vmf->flags |= FAULT_FLAG_WRITE;
 		zp_count(ZP_STAT_PRIVATE_MAPPED);
@@ -315,7 +334,7 @@ static unsigned int zp_never_flags(struct vm_area_struct *vma, pmd_t *pmdp,
 	} else if (zp_pte_locked(vma, pmdp, addr, false) != ZP_PTE_NONE) {
 		return flags;		/* not a missing-page fault */
 	}
-	if (!zp_write_allowed(vma))
+	if (!zp_never_maps_private(vma))
 		goto pass;
 	zp_count(ZP_STAT_PRIVATE_MAPPED);
 	return flags | FAULT_FLAG_WRITE;

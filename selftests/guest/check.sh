@@ -10,6 +10,9 @@ else
 fi
 tap_diag "kernel $(uname -r), expected hook $native"
 
+# ---- soft-dirty on the stock kernel: what the modes must match ----
+zp_softdirty stock
+
 # ---- load and the sysfs ABI ----
 tap_check "load: insmod succeeds" zp_load
 tap_check "load: /sys/kernel/mm/zeropage appears" test -d $ZP_SYS
@@ -46,10 +49,12 @@ zram_dev 1 16M && export ZP_DIO_DEV=/dev/zram1
 
 # ---- the two modes ----
 zp_test always
+zp_softdirty always
 zp_test common
 echo never >$ZP_SYS/enabled
 tap_eq "sysfs: enabled shows never" "$(cat $ZP_SYS/enabled)" "always [never]"
 zp_test never
+zp_softdirty never
 zp_test common
 thp=/sys/kernel/mm/transparent_hugepage/enabled
 if [ -e $thp ]; then
@@ -157,6 +162,7 @@ if [ $native = do_anonymous_page ]; then
 	zp_test always
 	echo never >$ZP_SYS/enabled
 	zp_test never
+	zp_softdirty never
 	zp_unload
 else
 	dmesg -c >/dev/null
