@@ -6,7 +6,7 @@
 #   make shell          an interactive guest with the module loaded
 #   make bench          fault benchmarks, module vs stock (ZP_BENCH_KERNELS)
 #   make check-debug    the suite on a lockdep/KASAN/kmemleak kernel built here
-#   make stress         make check with the long stress mode (1,000 load/unload cycles)
+#   make stress         the guest suites with the long stress mode (1,000 load/unload cycles)
 #   make check-arch     every Debian architecture in QEMU, full suite (quick=1: load/refuse only)
 #   make install        install the module into the running kernel's tree
 #   make deb            Debian packages zeropage-dkms, zeropage-tools into out/deb/

@@ -81,7 +81,9 @@ while read -r name release root; do
 done <"$ZP_OUT/kernels.list"
 phase "guests"
 
-if [ -z "${ZP_KERNELS:-}" ]; then	# packaging and the arch matrix: stock kernels only
+# Packaging and the arch matrix: stock kernels only, and not in the long
+# stress mode (make stress), which is about the stress boots.
+if [ -z "${ZP_KERNELS:-}" ] && [ -z "${ZP_STRESS_LONG:-}" ]; then
 	"$ZP_TOP/selftests/dkms/run.sh" | tee -a "$results"
 	phase "dkms packaging (selftests/dkms/run.sh)"
 	# Every Debian architecture, quick pass: loads or refuses as the
