@@ -589,66 +589,20 @@ static int storm(const char *name, unsigned int seconds, unsigned int cycles)
 
 /* ---- OOM and memory pressure in a memory cgroup ---- */
 
-#define CG_ROOT "/sys/fs/cgroup"
 #define CG CG_ROOT "/zp-stress"
 #define CG_LIMIT (32UL << 20)
 #define FLOOD (8 * CG_LIMIT)
-
-static void write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-
-	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		die("write %s to %s", val, path);
-	close(fd);
-}
-
-/* A number from a cgroup file: the whole file, or the line "KEY N". */
-static long cg_read(const char *file, const char *key)
-{
-	char path[128], line[128];
-	size_t klen = key ? strlen(key) : 0;
-	long val = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), CG "/%s", file);
-	f = fopen(path, "r");
-	if (!f)
-		die("open %s", path);
-	while (fgets(line, sizeof(line), f))
-		if (!key || (!strncmp(line, key, klen) && line[klen] == ' '))
-			val = strtol(line + (key ? klen + 1 : 0), NULL, 10);
-	fclose(f);
-	return val;
-}
 
 static void cg_create(void)
 {
 	char limit[32];
 
-	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
-	    mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
-		die("mount cgroup2");
-	write_file(CG_ROOT "/cgroup.subtree_control", "+memory");
-	if (mkdir(CG, 0755))
-		die("mkdir " CG);
+	cg_make(CG);
 	snprintf(limit, sizeof(limit), "%lu", CG_LIMIT);
 	write_file(CG "/memory.max", limit);
 	/* No swap here anyway; where swap exists, keep it out of the test. */
 	if (!access(CG "/memory.swap.max", F_OK))
 		write_file(CG "/memory.swap.max", "0");
-}
-
-static void cg_remove(void)
-{
-	double until = now_s() + 60;
-
-	/* The last task's exit is reaped before its cgroup lets go of it. */
-	while (rmdir(CG)) {
-		if (errno != EBUSY || now_s() > until)
-			die("rmdir " CG);
-		usleep(10000);
-	}
 }
 
 struct flood {
@@ -719,9 +673,9 @@ static struct flood_result flood_in_cgroup(const char *mode, size_t bytes, bool 
 		flood(bytes, write);
 	if (waitpid(pid, &res.status, 0) != pid)
 		die("waitpid");
-	res.oom_kills = cg_read("memory.events", "oom_kill");
-	res.peak_kb = cg_read("memory.peak", NULL) / 1024;
-	cg_remove();
+	res.oom_kills = cg_read(CG, "memory.events", "oom_kill");
+	res.peak_kb = cg_read(CG, "memory.peak", NULL) / 1024;
+	cg_remove(CG);
 	return res;
 }
 

@@ -9,9 +9,26 @@ else
 	native=handle_mm_fault
 fi
 tap_diag "kernel $(uname -r), expected hook $native"
-
-# ---- soft-dirty on the stock kernel: what the modes must match ----
-zp_softdirty stock
+KPROBES=/sys/kernel/debug/kprobes/list
+# no_probe PATTERN: the kprobe list exists and names no PATTERN.
+no_probe() { [ -r $KPROBES ] && ! grep -q "$1" $KPROBES; }
+thp=/sys/kernel/mm/transparent_hugepage/enabled
+# The handle_mm_fault hook reads the THP setting from the kernel's
+# transparent_hugepage_flags -- a data symbol, so in kallsyms only with
+# CONFIG_KALLSYMS_ALL -- and only where THP has no per-size settings
+# (6.8+, huge_anon_orders_always): elsewhere it must treat THP as possible.
+thp_flags_unknown() {
+	grep -qw transparent_hugepage_flags /proc/kallsyms &&
+		! grep -qw huge_anon_orders_always /proc/kallsyms || echo flags-unknown
+}
+# with_thp SETTING COMMAND...: run COMMAND with THP set so, then restore it.
+with_thp() {
+	thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
+	echo $1 >$thp
+	shift
+	"$@"
+	echo "$thp_was" >$thp
+}
 
 # ---- load and the sysfs ABI ----
 tap_check "load: insmod succeeds" zp_load
@@ -27,13 +44,15 @@ tap_eq "sysfs: enabled defaults to always" "$(cat $ZP_SYS/enabled)" "[always] ne
 tap_eq "sysfs: hook names the attached strategy" "$(cat $ZP_SYS/hook)" "$native ${ZP_HOOK_KIND:-ftrace-ipmodify}"
 tap_check "sysfs: arch verdict says supported" grep -q "^${ZP_ARCH:-x86}: supported" $ZP_SYS/arch
 tap_eq "sysfs: audit off by default" "$(cat $ZP_SYS/audit)" 0
-# The page size, and the span of one page table: fault_around_bytes' range.
-geometry=$(zp_test geometry)
-page=${geometry% *} span=${geometry#* }
-tap_diag "page size $page, page-table span $span"
+# The page size, the span of one page table (fault_around_bytes' range) and
+# whether a PTE is wider than a register: from the kernel, not the module.
+set -- $(zp_test geometry)
+page=$1 span=$2 pte_wide=$3
+tap_diag "page size $page, page-table span $span, PTE wider than a register: $pte_wide"
 tap_eq "sysfs: fault_around_bytes defaults to the page size" "$(cat $ZP_SYS/fault_around_bytes)" $page
-tap_check "sysfs: no kprobe on vm_normal_page while audit is off" \
-	sh -c '! grep -q vm_normal_page /sys/kernel/debug/kprobes/list'
+tap_check "sysfs: fault_around_bytes accepts one page table's span ($span)" sh -c \
+	"echo $span >$ZP_SYS/fault_around_bytes && grep -qx $span $ZP_SYS/fault_around_bytes && echo $page >$ZP_SYS/fault_around_bytes"
+tap_check "sysfs: no kprobe on vm_normal_page while audit is off" no_probe vm_normal_page
 
 # ---- zram: swap for later, and a block device for O_DIRECT ----
 for m in $(cat /lib/modules/extra/order 2>/dev/null); do	# none: zram is built in
@@ -49,38 +68,42 @@ zram_dev 1 16M && export ZP_DIO_DEV=/dev/zram1
 
 # ---- the two modes ----
 zp_test always
-zp_softdirty always
+zp_test softdirty
 zp_test common
 echo never >$ZP_SYS/enabled
 tap_eq "sysfs: enabled shows never" "$(cat $ZP_SYS/enabled)" "always [never]"
 zp_test never
-zp_softdirty never
+zp_test softdirty
 zp_test common
-thp=/sys/kernel/mm/transparent_hugepage/enabled
-if [ -e $thp ]; then
-	thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
-	unknown=$(dmesg | grep -q 'zeropage: THP settings unknown' && echo flags-unknown)
+# never_thp_off [flags-unknown]: mode never with THP off (madvise, never).
+never_thp_off() {
 	for setting in madvise never; do
-		echo $setting >$thp
-		zp_test never-thp-off $unknown
+		with_thp $setting zp_test never-thp-off $1
 	done
-	echo "$thp_was" >$thp
+}
+if [ -e $thp ]; then
+	# Only the handle_mm_fault hook decides for the kernel's THP path.
+	never_thp_off $([ $native = handle_mm_fault ] && thp_flags_unknown)
+	with_thp always zp_test thp
 fi
 echo always >$ZP_SYS/enabled
 zp_test toggle
 
-# ---- audit (refused where a PTE is wider than a register: x86 PAE, arm LPAE) ----
+# ---- audit (with zram swap, for MADV_PAGEOUT) ----
+swapon /dev/zram0 || tap_diag "no zram swap in this guest"
 if echo 1 2>/dev/null >$ZP_SYS/audit; then
-	tap_check "audit: kprobe on vm_normal_page while on" grep -q vm_normal_page /sys/kernel/debug/kprobes/list
+	tap_check "audit: kprobe on vm_normal_page while on" grep -q vm_normal_page $KPROBES
 	zp_test audit
 	echo 0 >$ZP_SYS/audit
-	tap_check "audit: probe removed when off" sh -c '! grep -q vm_normal_page /sys/kernel/debug/kprobes/list'
-else
+	tap_check "audit: probe removed when off" no_probe vm_normal_page
+elif [ "$pte_wide" = 1 ]; then
+	# A PTE wider than a register (x86 PAE, arm LPAE) cannot be audited.
 	tap_skip "audit" "refused: this kernel's PTE does not fit one argument register"
+else
+	tap_fail "audit: echo 1 >audit refused, with PTEs that fit a register"
 fi
 
 # ---- fault-around (with zram swap, for swapped-out neighbours) ----
-swapon /dev/zram0 || tap_diag "no zram swap in this guest"
 for bytes in $((4 * page)) $((16 * page)) $span; do
 	echo $bytes >$ZP_SYS/fault_around_bytes
 	zp_test around $bytes
@@ -130,10 +153,25 @@ tap_check "good input: echo never, then always" sh -c \
 
 # ---- loading twice, unloading under a live mapping ----
 zp_load 2>/dev/null && tap_fail "second insmod succeeded" || tap_ok "second insmod refused"
+# Another IPMODIFY user of the hooked function: our own module renamed,
+# told to hook the same function (auto would fall back to another).
+# In-place kprobes (other arches) stack: no owner to refuse to.
+if [ "${ZP_HOOK_KIND:-ftrace-ipmodify}" != ftrace-ipmodify ]; then
+	tap_skip "refusal: a second IPMODIFY user fails with EBUSY" "hook kind $ZP_HOOK_KIND"
+elif zp_test twin /lib/modules/zeropage.ko /tmp/zp-twin.ko; then
+	dmesg -c >/dev/null
+	zp_test load /tmp/zp-twin.ko hook=$native
+	tap_eq "refusal: a second IPMODIFY user of $native fails with EBUSY" $? 16
+	tap_check "refusal: one pr_err names the other ftrace user" sh -c \
+		"dmesg | grep -q 'zeropage: refusing to load: .*another ftrace user'"
+	tap_check "refusal: the twin is not listed" sh -c '! grep -q "^zeropag2 " /proc/modules'
+else
+	tap_fail "refusal: a renamed copy of the module could be made"
+fi
 tap_check "first instance still works" grep -q always $ZP_SYS/enabled
 zp_test hold /tmp/hold &
 holder=$!
-for i in $(seq 100); do [ -e /tmp/hold.ready ] || ! kill -0 $holder 2>/dev/null && break; sleep 0.1; done
+for i in $(seq 600); do [ -e /tmp/hold.ready ] || ! kill -0 $holder 2>/dev/null && break; sleep 0.1; done
 tap_check "unload: a process holds module-mapped zero pages" test -e /tmp/hold.ready
 tap_check "unload: rmmod succeeds" zp_unload
 tap_check "unload: sysfs directory gone" test ! -e $ZP_SYS
@@ -162,7 +200,11 @@ if [ $native = do_anonymous_page ]; then
 	zp_test always
 	echo never >$ZP_SYS/enabled
 	zp_test never
-	zp_softdirty never
+	zp_test softdirty
+	if [ -e $thp ]; then
+		never_thp_off $(thp_flags_unknown)
+		with_thp always zp_test thp
+	fi
 	zp_unload
 else
 	dmesg -c >/dev/null
@@ -171,7 +213,7 @@ else
 	tap_check "refusal: one clear pr_err line" sh -c "dmesg | grep -q 'zeropage: refusing to load: no usable fault hook (do_anonymous_page)'"
 	tap_check "refusal: sysfs directory absent" test ! -e $ZP_SYS
 	tap_check "refusal: module not listed" sh -c '! grep -q "^zeropage " /proc/modules'
-	tap_check "refusal: no probe left behind" sh -c '! grep -q "zeropage\|do_wp_page" /sys/kernel/debug/kprobes/list'
+	tap_check "refusal: no probe left behind" no_probe "zeropage\|do_wp_page"
 fi
 
 # ---- zeropagectl against the real module (starts and ends unloaded) ----

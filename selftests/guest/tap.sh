@@ -55,7 +55,6 @@ zp_test() {
 	*) tap_prog zp_test "$@" ;;
 	esac
 }
-zp_softdirty() { tap_prog zp_softdirty "$@"; }
 zp_stress() { tap_prog zp_stress "$@"; }
 zp_sysfs_fuzz() { tap_prog zp_sysfs_fuzz "$@"; }
 zp_readfault() { tap_prog zp_readfault "$@"; }

@@ -32,6 +32,8 @@ status_mode() { zeropagectl status | awk '$1 == "mode:" { print $2 }'; }
 
 # start_helper Z P U: a process with known pages, in $hpid once ready.
 start_helper() {
+	# A stale "ready" from the last helper would be believed at once.
+	rm -f /tmp/zpctl-helper.out
 	zpctl-pages "$@" >/tmp/zpctl-helper.out &
 	hpid=$!
 	for i in $(seq 100); do

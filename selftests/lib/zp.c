@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "zp.h"
@@ -249,25 +253,28 @@ const char *zp_get_mode(void)
 	return strstr(buf, "[never]") ? "never" : "always";
 }
 
+/*
+ * A 64-bit kernel's PTE is 8 bytes; a 32-bit one's is 8 with PAE/LPAE, which
+ * Debian builds as their own flavours named so (686-pae, armmp-lpae): the
+ * release string is the one place a stock kernel says it, without a config.
+ */
+unsigned long zp_pte_bytes(void)
+{
+	struct utsname u;
+
+	if (sizeof(long) == 8)
+		return 8;
+	return !uname(&u) && strstr(u.release, "pae") ? 8 : 4;
+}
+
+/*
+ * A PMD entry maps one page table, so the kernel's own hpage_pmd_size is
+ * its span wherever THP exists (also on arches whose tables are not one
+ * page); without THP, a page of PTEs.
+ */
 unsigned long zp_table_span(void)
 {
-	long saved = zp_read("fault_around_bytes");
-	unsigned long bytes, span = 0;
-	char val[32];
-
-	if (saved < 0)
-		return 0;
-	/* Bounded, so that a module accepting anything cannot loop forever. */
-	for (bytes = PAGE; bytes <= 1UL << 30; bytes *= 2) {
-		snprintf(val, sizeof(val), "%lu", bytes);
-		if (zp_write("fault_around_bytes", val, strlen(val)))
-			break;
-		span = bytes;
-	}
-	snprintf(val, sizeof(val), "%ld", saved);
-	if (zp_write("fault_around_bytes", val, strlen(val)))
-		die("restore fault_around_bytes %s", val);
-	return span;
+	return thp_size() ?: PAGE * (PAGE / zp_pte_bytes());
 }
 
 unsigned long touch_read(const char *p, size_t n)
@@ -286,6 +293,128 @@ void touch_write(char *p, size_t n, char val)
 
 	for (i = 0; i < n; i++)
 		*(volatile char *)(p + i * PAGE) = val;
+}
+
+bool pagemap_bit(const void *addr, int bit)
+{
+	return (pagemap_entry(addr) >> bit) & 1;
+}
+
+size_t count_zero_pfns(const char *p, size_t n)
+{
+	size_t i, zero = 0;
+
+	for (i = 0; i < n; i++)
+		zero += is_zero_pfn(pfn_of(p + i * PAGE));
+	return zero;
+}
+
+size_t count_pagemap_bit(const char *p, size_t n, int bit)
+{
+	size_t i, set = 0;
+
+	for (i = 0; i < n; i++)
+		set += pagemap_bit(p + i * PAGE, bit);
+	return set;
+}
+
+void write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		die("write %s to %s", val, path);
+	close(fd);
+}
+
+void cg_make(const char *cg)
+{
+	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
+		die("mount cgroup2");
+	write_file(CG_ROOT "/cgroup.subtree_control", "+memory");
+	if (mkdir(cg, 0755))
+		die("mkdir %s", cg);
+}
+
+long cg_read(const char *cg, const char *file, const char *key)
+{
+	char path[128], line[128];
+	size_t klen = key ? strlen(key) : 0;
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	f = fopen(path, "r");
+	if (!f)
+		die("open %s", path);
+	while (fgets(line, sizeof(line), f))
+		if (!key || (!strncmp(line, key, klen) && line[klen] == ' '))
+			val = strtol(line + (key ? klen + 1 : 0), NULL, 10);
+	fclose(f);
+	return val;
+}
+
+static bool cg_gone(void *cg)
+{
+	return !rmdir(cg) || errno != EBUSY;
+}
+
+void cg_remove(const char *cg)
+{
+	/* The last task's exit is reaped before its cgroup lets go of it. */
+	if (!wait_for(cg_gone, (void *)cg, 60))
+		die("rmdir %s: still busy after 60 s", cg);
+}
+
+void clear_soft_dirty(void)
+{
+	write_file("/proc/self/clear_refs", "4");
+}
+
+bool all_bytes(const char *p, size_t len, char val)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != val)
+			return false;
+	return true;
+}
+
+static const char *watchdog_what;
+static unsigned int watchdog_seconds;
+
+static void watchdog_fired(int sig __attribute__((unused)))
+{
+	char line[256];
+	int len = snprintf(line, sizeof(line), "not ok - %s: no progress within %u s\n",
+			   watchdog_what, watchdog_seconds);
+
+	if (write(STDOUT_FILENO, line, len) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+void watchdog(unsigned int seconds, const char *what)
+{
+	watchdog_what = what;
+	watchdog_seconds = seconds;
+	fflush(stdout);
+	signal(SIGALRM, watchdog_fired);
+	alarm(seconds);
+}
+
+bool wait_for(bool (*cond)(void *arg), void *arg, double timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	while (!cond(arg)) {
+		if (now_s() > end)
+			return false;
+		usleep(10000);
+	}
+	return true;
 }
 
 long meminfo_kb(const char *key)

@@ -14,8 +14,12 @@
 extern unsigned long zp_page;
 #define PAGE zp_page
 #define ZP_KO "/lib/modules/zeropage.ko"
+#define KPF_ANON 12
 #define KPF_THP 22
 #define KPF_ZERO_PAGE 24
+/* pagemap bits: soft-dirty, uffd-wp (PTE or marker), swapped, present. */
+#define PM_SOFT_DIRTY 55
+#define PM_UFFD_WP 57
 
 extern int zp_failures;
 
@@ -36,6 +40,35 @@ uint64_t pfn_of(const void *addr);
 uint64_t kpageflags(uint64_t pfn);
 bool is_zero_pfn(uint64_t pfn);
 bool region_present(const void *addr);
+/* pagemap bit @bit of @addr (PM_SOFT_DIRTY, PM_UFFD_WP). */
+bool pagemap_bit(const void *addr, int bit);
+/* How many of @n pages from @p map the zero page; have pagemap bit @bit. */
+size_t count_zero_pfns(const char *p, size_t n);
+size_t count_pagemap_bit(const char *p, size_t n, int bit);
+/* echo 4 >/proc/self/clear_refs: PTEs and VMAs of this mm not soft-dirty. */
+void clear_soft_dirty(void);
+bool all_bytes(const char *p, size_t len, char val);
+/* Write @val to @path; die on failure. */
+void write_file(const char *path, const char *val);
+/*
+ * cgroup v2 (mounted on /sys/fs/cgroup if need be): make @cg with the
+ * memory controller, read a number from one of its files (the whole file,
+ * or the line "KEY N"), remove it once its last task is gone.
+ */
+#define CG_ROOT "/sys/fs/cgroup"
+void cg_make(const char *cg);
+long cg_read(const char *cg, const char *file, const char *key);
+void cg_remove(const char *cg);
+/*
+ * A step that may hang (a fault the kernel retries forever): after
+ * @seconds print "not ok - @what: no progress ..." and exit 1; 0 disarms.
+ */
+void watchdog(unsigned int seconds, const char *what);
+/*
+ * Wait up to @timeout_s seconds for @cond(@arg), polling every 10 ms:
+ * true once it holds, false on timeout.
+ */
+bool wait_for(bool (*cond)(void *arg), void *arg, double timeout_s);
 
 long rss_anon_kb(void);
 long mem_free_kb(void);
@@ -54,10 +87,10 @@ void zp_set_mode(const char *mode);
 /* The current mode, "always" or "never"; NULL if the module is not loaded. */
 const char *zp_get_mode(void);
 /*
- * The span of one page table (PTRS_PER_PTE pages): the largest power of two
- * fault_around_bytes accepts, which the module limits to it.  Probed by
- * writing, then restored; 0 if the module is not loaded.
+ * The bytes of one PTE and the span of one page table (PTRS_PER_PTE pages,
+ * the largest fault_around_bytes), derived from the kernel, not the module.
  */
+unsigned long zp_pte_bytes(void);
 unsigned long zp_table_span(void);
 
 /* The stats/ counters the stress tests report, in zp_counter_names order. */
