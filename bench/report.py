@@ -2,13 +2,18 @@
 """Turn raw zp_bench lines from one guest session into a Markdown table,
 the SPEC §5 target ratios, and a gnuplot data file.
 
-usage: report.py RAW KERNEL-LABEL OUT-PREFIX
+usage: report.py RAW KERNEL-LABEL OUT-PREFIX [wall|icount]
+
+icount: the session ran under QEMU -icount shift=0, where the guest clock
+advances 1 ns per executed instruction, so zp_bench's ns are instructions.
 """
 import statistics
 import sys
 from collections import defaultdict
 
 raw, label, prefix = sys.argv[1:4]
+clock = sys.argv[4] if len(sys.argv) > 4 else "wall"
+unit = "guest instructions" if clock == "icount" else "ns"
 runs = defaultdict(list)
 for line in open(raw):
     f = line.split()
@@ -34,7 +39,7 @@ cases = [c for c in ["read", "write", "rtw", "shared-read", "file-read", "rand-r
 rounds = max(len(v) for k, v in runs.items() if k[1] != "rss1g")
 
 out = [f"### {label}", "",
-       f"ns per 4 KiB page, median of {rounds} interleaved rounds (spread = (max-min)/median); "
+       f"{unit} per 4 KiB page, median of {rounds} interleaved rounds (spread = (max-min)/median); "
        "ratio = configuration / stock, measured in the same guest session.", "",
        "| case | " + " | ".join(cfgs) + " |", "|---" * (len(cfgs) + 1) + "|"]
 for case in cases:

@@ -7,7 +7,9 @@
 # Environment: ZP_GUEST_APPEND (more kernel command line, e.g. zp.stress=long),
 # ZP_GUEST_EXTRA (a directory copied over the initramfs root),
 # ZP_GUEST_TIMEOUT (s), ZP_GUEST_CPUS, ZP_GUEST_MEM (MiB), ZP_GUEST_ACCEL
-# (QEMU's -accel, default tcg: one host thread per vCPU).
+# (QEMU's -accel, default tcg: one host thread per vCPU), ZP_GUEST_ICOUNT=1
+# (the guest clock counts executed instructions, 1 ns each: a clock that
+# host load cannot move; one vCPU).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -43,6 +45,7 @@ cmdline="console=ttyS0 panic=-1 zp.run=$run loglevel=7 mitigations=off ${ZP_GUES
 qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -machine q35
 	-accel "${ZP_GUEST_ACCEL:-tcg}" -cpu max -smp "${ZP_GUEST_CPUS:-2}" -m "${ZP_GUEST_MEM:-1024}"
 	-kernel "$root/boot/vmlinuz-$release" -initrd "$outdir/initramfs.gz")
+[ -z "${ZP_GUEST_ICOUNT:-}" ] || qemu+=(-icount shift=0,align=off,sleep=off -smp 1)
 if [ "$mode" = interactive ]; then
 	exec "${qemu[@]}" -append "$cmdline" -serial mon:stdio -serial "file:$outdir/report.log"
 fi
