@@ -7,6 +7,8 @@
 #   make bench          fault benchmarks, module vs stock (ZP_BENCH_KERNELS)
 #   make check-debug    the suite on a lockdep/KASAN/kmemleak kernel built here
 #   make stress         the guest suites with the long stress mode (1,000 load/unload cycles)
+#   make check-mutants  break the module on purpose (selftests/mutants/), one
+#                       way at a time: each must fail the suites (only=03: one)
 #   make check-arch     every Debian architecture in QEMU, full suite (quick=1: load/refuse only)
 #   make install        install the module into the running kernel's tree
 #   make deb            Debian packages zeropage-dkms, zeropage-tools into out/deb/
@@ -44,6 +46,9 @@ check-debug:
 stress:
 	ZP_STRESS_LONG=1 $(BED)/check.sh
 
+check-mutants:
+	$(BED)/mutants.sh $(only)
+
 check-arch:
 	selftests/arch/run.sh $(if $(quick),quick,full)
 
@@ -59,4 +64,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf out
 
-.PHONY: all module install check check-debug check-arch stress demo shell bench clean
+.PHONY: all module install check check-debug check-mutants check-arch stress demo shell bench clean

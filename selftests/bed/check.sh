@@ -7,31 +7,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 results_begin "$ZP_OUT/results.tap" ""
 
-# stress_boots NAME RELEASE ROOT KOUT: the stress suite, in two boots.  The
-# load/unload cycles run on 2 vCPUs under single-threaded TCG: the vCPUs
-# take turns on one host thread, so an unload on one races the storm's
-# faults on the other, while multi-threaded TCG crashes even the stock
-# kernel when kprobe/ftrace text is patched under a fault load.  Quick mode
-# cycles fewer times on the slower kernels.
-stress_boots() {
-	local cycles long=${ZP_STRESS_LONG:+zp.stress=long}
-	case $1 in
-	6.1 | 6.12 | debug) cycles=200 ;;
-	*-rt) cycles=25 ;;
-	*) cycles=50 ;;
-	esac
-	[ -z "$long" ] || cycles=1000
-	ZP_GUEST_APPEND="zp.stress.part=main $long" ZP_GUEST_TIMEOUT=${long:+1500} \
-		"$here/guest.sh" "$2" "$3" "$4/zeropage.ko" stress "$4/stress-main"
-	collect "$1" "$4/stress-main" stress $?
-	judge_console "$1" "$4/stress-main" stress
-	ZP_GUEST_CPUS=2 ZP_GUEST_ACCEL=tcg,thread=single ZP_GUEST_TIMEOUT=${long:+2400} \
-		ZP_GUEST_APPEND="preempt=full zp.stress.part=cycle zp.stress.cycles=$cycles $long" \
-		"$here/guest.sh" "$2" "$3" "$4/zeropage.ko" stress "$4/stress-cycle"
-	collect "$1" "$4/stress-cycle" stress $?
-	judge_console "$1" "$4/stress-cycle" stress-cycle
-}
-
 "$here/deps.sh" || exit 1
 phase "host tools"
 if [ -n "${ZP_KERNELS:-}" ]; then	# a ready list, e.g. the debug kernel's
@@ -41,9 +16,7 @@ else
 fi
 while read -r name release _; do log "kernel $name: $release"; done <"$ZP_OUT/kernels.list"
 phase "kernel packages"
-make -s -C "$ZP_TOP/selftests" OUT="$ZP_OUT/guest-bin" || exit 1
-make -s -C "$ZP_TOP/tools" static OUT="$ZP_OUT/guest-bin" || exit 1
-make -s -C "$ZP_TOP/bench" OUT="$ZP_OUT/guest-bin" || exit 1
+guest_programs || exit 1
 phase "guest programs"
 
 "$here/style.sh" "$ZP_OUT/kernels.list" | tee -a "$results"
@@ -65,18 +38,7 @@ phase "zeropagectl host tests and fuzzing"
 
 while read -r name release root; do
 	kstart=$(date +%s)
-	kout=$ZP_OUT/$name
-	mkdir -p "$kout"
-	if "$here/build-module.sh" "$release" "$root" "$kout" 2>"$kout/build.err"; then
-		tap "$name: module builds with W=1, no warnings" 0
-	else
-		tap "$name: module builds with W=1, no warnings" 1 "see $kout/build.log"
-		continue
-	fi
-	"$here/guest.sh" "$release" "$root" "$kout/zeropage.ko" check "$kout/guest"
-	collect "$name" "$kout/guest" check $? check zeropagectl bench-quick
-	judge_console "$name" "$kout/guest" check
-	stress_boots "$name" "$release" "$root" "$kout"
+	kernel_suites "$name" "$release" "$root" "$ZP_OUT/$name" check stress-main stress-cycle
 	log "kernel $name: $(( $(date +%s) - kstart )) s"
 done <"$ZP_OUT/kernels.list"
 phase "guests"

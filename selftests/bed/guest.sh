@@ -9,7 +9,9 @@
 # ZP_GUEST_TIMEOUT (s), ZP_GUEST_CPUS, ZP_GUEST_MEM (MiB), ZP_GUEST_ACCEL
 # (QEMU's -accel, default tcg: one host thread per vCPU), ZP_GUEST_ICOUNT=1
 # (the guest clock counts executed instructions, 1 ns each: a clock that
-# host load cannot move; one vCPU).
+# host load cannot move; one vCPU), ZP_STOP_ON_FAIL (set: stop QEMU at the
+# guest's first "not ok" or bad console line; make check-mutants needs only
+# the first failure).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -51,7 +53,8 @@ if [ "$mode" = interactive ]; then
 fi
 # early_boot_trouble QEMU-PID: what went wrong before /init, while only the
 # stock kernel has run: "hung before /init", "failed before /init" (an Oops
-# or the like), or nothing once /init runs or QEMU exits.
+# or the like, or QEMU gone: a panic reboots, and -no-reboot ends it), or
+# nothing once /init runs.
 early_boot_trouble() {
 	local console=$outdir/console.log
 	for _ in $(seq 120); do
@@ -61,10 +64,27 @@ early_boot_trouble() {
 			fi
 			return 0
 		fi
-		kill -0 "$1" 2>/dev/null || return 0
+		if ! kill -0 "$1" 2>/dev/null; then
+			grep -q 'Run /init' "$console" 2>/dev/null || echo "failed before /init"
+			return 0
+		fi
 		sleep 1
 	done
 	echo "hung before /init"
+}
+
+# stop_on_failure QEMU-PID: stop QEMU once the guest reported a failure.
+stop_on_failure() {
+	while kill -0 "$1" 2>/dev/null; do
+		if grep -q '^not ok - ' "$outdir/report.log" 2>/dev/null ||
+			grep -q -E "$BAD_CONSOLE" "$outdir/console.log" 2>/dev/null; then
+			sleep 2	# the rest of a console report
+			log "guest $release: stopped at its first failure"
+			kill "$1" 2>/dev/null
+			return
+		fi
+		sleep 1
+	done
 }
 
 # Multi-threaded TCG now and then hangs or oopses a stock kernel in early
@@ -79,6 +99,7 @@ for attempt in 1 2; do
 	qpid=$!
 	trouble=$(early_boot_trouble $qpid)
 	if [ -z "$trouble" ] || [ "$attempt" = 2 ]; then
+		[ -z "${ZP_STOP_ON_FAIL:-}" ] || stop_on_failure $qpid
 		wait $qpid || rc=$?
 		break
 	fi

@@ -59,18 +59,22 @@ phase() {
 	phase_start=$now
 }
 
-# collect NAME DIR RUN QEMU-RC [SUITE...]: a guest's TAP (from
-# DIR/report.log, as "NAME: test"); whether RUN's script ended with status
-# 0; whether each suite it runs (default: RUN) said it reached its end.
+# collect NAME DIR RUN QEMU-RC: a guest's TAP (from DIR/report.log, as
+# "NAME: test"); whether RUN's script ended with status 0; whether each
+# suite it runs said it reached its end (check runs zeropagectl and the
+# bench's quick pass too).
 collect() {
 	local name=$1 dir=$2 run=$3 qrc=$4 suite end
-	shift 4
+	case $run in
+	check) set -- check zeropagectl bench-quick ;;
+	*) set -- "$run" ;;
+	esac
 	sed -n -E 's/^(not ok|ok) - /\1 - '"$results_prefix$name"': /p' "$dir/report.log" 2>/dev/null |
 		tee -a "$results"
 	end=$(grep -a -o "zp: guest finished: $run, .*" "$dir/console.log" 2>/dev/null | tr -d '\r')
 	[ "$end" = "zp: guest finished: $run, exit status 0" ]
 	tap "$name: $run guest ran to the end" $? "${end:-no end}, qemu rc $qrc, console $dir/console.log"
-	for suite in "${@:-$run}"; do
+	for suite in "$@"; do
 		grep -a -q -E "^# end of suite: $suite"$'\r?$' "$dir/report.log" 2>/dev/null
 		tap "$name: suite $suite reached its end" $? "report $dir/report.log"
 	done
@@ -82,6 +86,72 @@ judge_console() {
 	bad=$(grep -E "$BAD_CONSOLE" "$2/console.log" 2>&1 | head -n 3 | tr "\n" " ")
 	tap "$1: $3 console free of Oops/BUG/WARNING/lockdep/KASAN" "$([ -z "$bad" ]; echo $?)" \
 		"$bad; console $2/console.log"
+}
+
+# boot_judge NAME RELEASE ROOT KO RUN DIR [LABEL]: boot one guest that runs
+# /tests/RUN.sh (guest.sh, same environment), collect its TAP and judge its
+# console (LABEL names the console line, default RUN).
+boot_judge() {
+	"$ZP_TOP/selftests/bed/guest.sh" "$2" "$3" "$4" "$5" "$6"
+	collect "$1" "$6" "$5" $?
+	judge_console "$1" "$6" "${7:-$5}"
+}
+
+# guest_programs: the static programs every guest carries, in $ZP_OUT/guest-bin.
+guest_programs() {
+	make -s -C "$ZP_TOP/selftests" OUT="$ZP_OUT/guest-bin" &&
+		make -s -C "$ZP_TOP/tools" static OUT="$ZP_OUT/guest-bin" &&
+		make -s -C "$ZP_TOP/bench" OUT="$ZP_OUT/guest-bin"
+}
+
+# kernel_suites NAME RELEASE ROOT KOUT SUITE...: build zeropage.ko for one
+# kernel of the bed (from $ZP_SRC, default the tree) into KOUT, then boot
+# one guest per SUITE and judge it:
+#   check         the functional suite (with zeropagectl and the bench pass)
+#   zeropagectl   zeropagectl against the real module, alone
+#   stress-main   the stress suite's main part (storm, OOM, uffd, fuzzers)
+#   stress-cycle  load/unload cycles under the storm, 2 vCPUs taking turns
+# Fails when the build fails; with ZP_STOP_ON_FAIL set, also as soon as a
+# guest failed (guest.sh stops it there; the remaining suites are not booted).
+kernel_suites() {
+	local name=$1 release=$2 root=$3 kout=$4 suite cycles long=${ZP_STRESS_LONG:+zp.stress=long}
+	shift 4
+	mkdir -p "$kout"
+	if "$ZP_TOP/selftests/bed/build-module.sh" "$release" "$root" "$kout" 2>"$kout/build.err"; then
+		tap "$name: module builds with W=1, no warnings" 0
+	else
+		tap "$name: module builds with W=1, no warnings" 1 "see $kout/build.log"
+		return 1
+	fi
+	# Load/unload cycles on 2 vCPUs under single-threaded TCG: the vCPUs
+	# take turns on one host thread, so an unload on one races the storm's
+	# faults on the other, while multi-threaded TCG crashes even the stock
+	# kernel when kprobe/ftrace text is patched under a fault load.  Quick
+	# mode cycles fewer times on the slower kernels.
+	case $name in
+	6.1 | 6.12 | debug) cycles=200 ;;
+	*-rt) cycles=25 ;;
+	*) cycles=50 ;;
+	esac
+	[ -z "$long" ] || cycles=1000
+	for suite in "$@"; do
+		case $suite in
+		check)
+			boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" check "$kout/guest" ;;
+		zeropagectl)
+			boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" zeropagectl "$kout/$suite" ;;
+		stress-main)
+			ZP_GUEST_APPEND="zp.stress.part=main $long" ZP_GUEST_TIMEOUT=${long:+1500} \
+				boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" stress "$kout/$suite" ;;
+		stress-cycle)
+			ZP_GUEST_CPUS=2 ZP_GUEST_ACCEL=tcg,thread=single ZP_GUEST_TIMEOUT=${long:+2400} \
+				ZP_GUEST_APPEND="preempt=full zp.stress.part=cycle zp.stress.cycles=$cycles $long" \
+				boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" stress "$kout/$suite" "$suite" ;;
+		*) die "unknown suite $suite" ;;
+		esac
+		[ -z "${ZP_STOP_ON_FAIL:-}" ] || ! grep -q '^not ok - ' "$results" || return 1
+	done
+	return 0
 }
 
 # summary: the failures, then the one line "N passed, N failed, N skipped";

@@ -248,9 +248,7 @@ boot() {
 	*) cp "$ko" "$out/zeropage.ko" ;;
 	esac
 	ZP_GUEST_EXTRA=$stage ZP_GUEST_APPEND="zp.version=$V" \
-		"$ZP_TOP/selftests/bed/guest.sh" "$rel" "$kroot" "$out/zeropage.ko" dkms "$out/guest"
-	collect "$label $rel" "$out/guest" dkms $?
-	judge_console "$label $rel" "$out/guest" dkms
+		boot_judge "$label $rel" "$rel" "$kroot" "$out/zeropage.ko" dkms "$out/guest"
 }
 
 # install_packages LABEL ROOT: apt installs both packages from their files.

@@ -173,9 +173,12 @@ zp_test hold /tmp/hold &
 holder=$!
 for i in $(seq 600); do [ -e /tmp/hold.ready ] || ! kill -0 $holder 2>/dev/null && break; sleep 0.1; done
 tap_check "unload: a process holds module-mapped zero pages" test -e /tmp/hold.ready
+# Unloading with audit on must take its probe along (where audit works).
+audit_on=$(echo 1 2>/dev/null >$ZP_SYS/audit && echo yes)
 tap_check "unload: rmmod succeeds" zp_unload
 tap_check "unload: sysfs directory gone" test ! -e $ZP_SYS
 tap_check "unload: module not listed" sh -c '! grep -q "^zeropage " /proc/modules'
+[ -z "$audit_on" ] || tap_check "unload with audit on: no probe left on vm_normal_page" no_probe vm_normal_page
 touch /tmp/hold.go
 tap_check "unload: zero pages mapped before unload stay valid" wait $holder
 
