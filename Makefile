@@ -1,7 +1,8 @@
 # zeropage — top-level targets.
 #
 #   make                build zeropage.ko for the running kernel (or KDIR=...)
-#   make check          the test suite: every stock kernel of the bed, in QEMU
+#   make check          the test suite: the bed's main stock kernels, in QEMU
+#   make check-kernels  the guest suites on the bed's other kernels (rt, cloud, 7.2)
 #   make demo           boot a stock kernel and compare stock / always / never
 #   make shell          an interactive guest with the module loaded
 #   make bench          fault benchmarks, module vs stock (ZP_BENCH_KERNELS)
@@ -16,7 +17,8 @@
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 BED := selftests/bed
-# Kernel for demo/shell: a name from the bed (6.1, 6.1-rt, 6.1-cloud, 6.12, 6.12-rt).
+# Kernel for demo/shell: a name from the bed (selftests/bed/kernels.sh: 6.1,
+# 6.1-rt, 6.1-cloud, 6.12, 6.12-rt, 6.12-trixie, 7.3, 7.2, ...).
 ZP_KERNEL ?= 6.12
 
 all: module
@@ -30,6 +32,9 @@ install: module
 
 check:
 	$(BED)/check.sh
+
+check-kernels:
+	ZP_BED_SET=more $(BED)/check.sh
 
 demo:
 	$(BED)/interactive.sh demo $(ZP_KERNEL)
@@ -64,4 +69,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf out
 
-.PHONY: all module install check check-debug check-mutants check-arch stress demo shell bench clean
+.PHONY: all module install check check-kernels check-debug check-mutants check-arch stress demo shell bench clean

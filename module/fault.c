@@ -17,35 +17,26 @@
 #include <linux/oom.h>
 #include <linux/pgtable.h>
 #include <linux/rcupdate.h>
-#include <linux/sched/coredump.h>
 #include <linux/userfaultfd_k.h>
 #include <asm/mmu_context.h>
 
 #include "zeropage.h"
 #include "zeropage_arch.h"
+#include "zeropage_compat.h"
 
 int zp_mode = ZP_MODE_ALWAYS;
 unsigned int zp_fault_around_bytes = PAGE_SIZE;
-
-static inline pmd_t zp_pmd_read(pmd_t *pmdp)
-{
-#ifdef ZP_HAVE_PMDP_GET_LOCKLESS
-	return pmdp_get_lockless(pmdp);
-#else
-	return pmd_read_atomic(pmdp);
-#endif
-}
 
 /* A PTE table the module may walk: present, not huge, not corrupt. */
 static inline bool zp_pmd_is_table(pmd_t pmdval)
 {
 	return pmd_present(pmdval) && !pmd_trans_huge(pmdval) &&
-	       !pmd_devmap(pmdval) && !pmd_bad(pmdval);
+	       !zp_pmd_devmap(pmdval) && !pmd_bad(pmdval);
 }
 
 static inline pte_t zp_zero_pte(struct vm_area_struct *vma, unsigned long addr)
 {
-	return pte_mkspecial(pfn_pte(my_zero_pfn(addr), vma->vm_page_prot));
+	return pte_mkspecial(pfn_pte(zp_zero_pfn(addr), vma->vm_page_prot));
 }
 
 /*
@@ -101,7 +92,7 @@ static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
 	pte_t *ptep;
 
 	rcu_read_lock();
-	pmdval = zp_pmd_read(pmdp);
+	pmdval = zp_pmdp_get_lockless(pmdp);
 	if (!zp_pmd_is_table(pmdval)) {
 		ret = ZP_PTE_NO_TABLE;
 		goto out;
@@ -113,7 +104,7 @@ static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
 #endif
 	ptl = pte_lockptr(vma->vm_mm, &pmdval);
 	spin_lock(ptl);
-	if (unlikely(!pmd_same(pmdval, zp_pmd_read(pmdp)))) {
+	if (unlikely(!pmd_same(pmdval, zp_pmdp_get_lockless(pmdp)))) {
 		ret = ZP_PTE_NO_TABLE;
 	} else if (!pte_none(ptep_get(ptep))) {
 		if (install)
@@ -210,7 +201,7 @@ bool zp_anon_fault_route(struct vm_fault *vmf)
 	 */
 	if (mm_forbids_zeropage(vma->vm_mm) ||
 	    ((vmf->flags & FAULT_FLAG_ORIG_PTE_VALID) && !pte_none(vmf->orig_pte)) ||
-	    !zp_pmd_is_table(zp_pmd_read(vmf->pmd)))
+	    !zp_pmd_is_table(zp_pmdp_get_lockless(vmf->pmd)))
 		goto pass;
 	return true;
 pass:
@@ -259,7 +250,7 @@ static pmd_t *zp_find_pmd(struct mm_struct *mm, unsigned long addr)
 	return pmd_offset(pud, addr);
 }
 
-#if defined(CONFIG_TRANSPARENT_HUGEPAGE) && !defined(ZP_HAVE_PER_SIZE_THP)
+#ifdef ZP_THP_FLAGS_DECIDE
 /* transparent_hugepage_flags (not exported), found at attach; NULL: unknown. */
 static unsigned long *zp_thp_flags;
 
@@ -311,7 +302,7 @@ static bool zp_thp_possible(struct vm_area_struct *vma, unsigned long addr)
 	unsigned long haddr = addr & HPAGE_PMD_MASK;
 
 	if ((vma->vm_flags & VM_NOHUGEPAGE) ||
-	    test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags) ||
+	    zp_mm_thp_disabled(vma) ||
 	    !zp_thp_enabled_for(vma))
 		return false;
 	return haddr >= vma->vm_start && haddr + HPAGE_PMD_SIZE <= vma->vm_end;
@@ -352,7 +343,7 @@ unsigned int zp_mm_fault_prepare(struct vm_area_struct *vma, unsigned long addre
 				 unsigned int flags)
 {
 	pmd_t *pmdp = zp_find_pmd(vma->vm_mm, address);
-	pmd_t pmdval = pmdp ? zp_pmd_read(pmdp) : __pmd(0);
+	pmd_t pmdval = pmdp ? zp_pmdp_get_lockless(pmdp) : __pmd(0);
 
 	if (!pmd_none(pmdval) && !zp_pmd_is_table(pmdval))
 		;	/* huge or changing PMD: not a 4 KiB fault */

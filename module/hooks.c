@@ -32,6 +32,10 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
+#ifdef CONFIG_X86_KERNEL_IBT
+#include <asm/ibt.h>
+#endif
 
 #include "zeropage.h"
 #include "zeropage_arch.h"
@@ -82,12 +86,48 @@ static unsigned long zp_symbol_start(const char *name)
 	return addr - off;
 }
 
+/*
+ * May the module call the kernel function at @addr through a pointer?
+ * With IBT (x86 CONFIG_X86_KERNEL_IBT), an indirect call must land on
+ * ENDBR64.  objtool lists the functions whose address is never taken,
+ * kallsyms_lookup_name() among them, and on a CPU with IBT enabled
+ * apply_seal_endbr() (arch/x86/kernel/alternative.c) overwrites their
+ * ENDBR with a 4-byte NOP: calling one through a pointer raises a control
+ * protection fault, "Missing ENDBR", and the kernel BUGs.  So call only a
+ * function that begins with ENDBR64 itself; not is_endbr(), which also
+ * accepts the sealing NOP (it serves kprobes and ftrace, which skip it).
+ * Without IBT in the kernel, nothing is sealed and the CPU checks nothing.
+ */
+static bool zp_may_call(unsigned long addr)
+{
+#if defined(ZP_TEST_IBT_SEALED)
+	/* The test bed's second build: as if an IBT CPU had sealed it. */
+	return false;
+#elif defined(CONFIG_X86_KERNEL_IBT)
+	u32 insn;
+
+	if (copy_from_kernel_nofault(&insn, (void *)addr, sizeof(insn)))
+		return false;
+	return insn == gen_endbr();
+#else
+	return true;
+#endif
+}
+
 unsigned long zp_kernel_function(const char *name)
 {
 	static unsigned long lookup;
+	static bool resolved;
 
-	if (!lookup)
+	/* Only at load, from the module's init: no concurrent caller. */
+	if (!resolved) {
+		resolved = true;
 		lookup = zp_symbol_start("kallsyms_lookup_name");
+		if (lookup && !zp_may_call(lookup)) {
+			pr_info("kallsyms_lookup_name() was sealed for IBT (no ENDBR): not calling it; the kernel symbols it would find stay unknown\n");
+			lookup = 0;
+		}
+	}
 	if (!lookup)
 		return 0;
 	return ((unsigned long (*)(const char *))lookup)(name);

@@ -9,6 +9,7 @@
 #include <asm/mmu_context.h>
 
 #include "zeropage_arch.h"
+#include "zeropage_compat.h"
 
 /*
  * Kernel helpers behind set_pte_at() and update_mmu_cache() that some
@@ -108,7 +109,7 @@ static const struct zp_kernel_helper zp_kernel_helpers[] = {
 	{ "arch_vma_access_permitted", &zp_k_access_permitted },
 #endif
 };
-#elif defined(CONFIG_S390)
+#elif defined(ZP_S390_PTEP_SET_PTE_AT)
 /* Only for mms with PGSTEs, which forbid the zero page: never reached. */
 static unsigned long zp_k_ptep_set_pte_at;
 void ptep_set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t entry)
@@ -136,7 +137,7 @@ static bool zp_pte_modify_keeps_special(void)
 	/* It does (_PAGE_CHG_MASK); pte_modify() uses the unexported cc_mask. */
 	return true;
 #else
-	pte_t pte = pte_mkspecial(pfn_pte(my_zero_pfn(0), vm_get_page_prot(VM_READ | VM_WRITE)));
+	pte_t pte = pte_mkspecial(pfn_pte(zp_zero_pfn(0), vm_get_page_prot(VM_READ | VM_WRITE)));
 
 	return pte_special(pte_modify(pte, vm_get_page_prot(VM_READ)));
 #endif

@@ -11,6 +11,7 @@
  *                          mode never where THP is off (madvise/never)
  *   zp_test thp            THP "always": huge-eligible ranges are the
  *                          kernel's, small ones the module's (both modes)
+ *   zp_test never-mthp KB  mode never with only KB-KiB per-size THP on
  *   zp_test common         behaviour that must not depend on the mode
  *   zp_test softdirty      soft-dirty tracking over read faults
  *   zp_test toggle         a mode write takes effect on the next fault
@@ -194,6 +195,48 @@ static void test_never_thp_off(bool flags_unknown)
 		   "never, THP off: private_mapped grew by %zu (%ld), passed by %zu (%ld)",
 		   n - left, d[ZP_PRIVATE], left, d[ZP_PASSED]);
 	munmap(raw, 3 * span);
+}
+
+/*
+ * Mode never with per-size THP (6.8+): the caller enabled folios of @kb
+ * KiB only (hugepages-<kb>kB/enabled "always", PMD-size THP "never").  The
+ * read fault, made a write fault, reaches do_anonymous_page()'s
+ * alloc_anon_folio(), which maps a whole folio of that size: one read
+ * fault, @kb KiB of private zeroed memory.  (The stock kernel, and mode
+ * always, map the zero page: a read fault never allocates a folio.)
+ */
+static void test_never_mthp(unsigned long kb)
+{
+	size_t fpages = kb * 1024 / PAGE, nf = 16, n = nf * fpages, i, j, whole = 0;
+	char *raw = mmap(NULL, (n + fpages) * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = (char *)(((uintptr_t)raw + fpages * PAGE - 1) & ~(fpages * PAGE - 1));
+	long priv0 = zp_stat("private_mapped"), flt;
+
+	if (raw == MAP_FAILED)
+		die("mmap");
+	flt = min_faults();
+	for (i = 0; i < nf; i++)
+		(void)*(volatile char *)(p + i * fpages * PAGE);
+	flt = min_faults() - flt;
+	for (i = 0; i < nf; i++) {
+		uint64_t first = pfn_of(p + i * fpages * PAGE);
+		bool ok = first && !is_zero_pfn(first) && first % fpages == 0;
+
+		for (j = 1; ok && j < fpages; j++)
+			ok = pfn_of(p + (i * fpages + j) * PAGE) == first + j;
+		whole += ok;
+	}
+	tap_result(whole == nf,
+		   "never, %lu kB THP: each read fault mapped a whole %lu kB folio of private pages (%zu/%zu)",
+		   kb, kb, whole, nf);
+	tap_result(flt <= (long)nf + 2, "never, %lu kB THP: one fault per folio (%ld for %zu)",
+		   kb, flt, nf);
+	tap_result(zp_stat("private_mapped") - priv0 == (long)nf,
+		   "never, %lu kB THP: private_mapped grew by %zu (%ld)", kb, nf,
+		   zp_stat("private_mapped") - priv0);
+	tap_result(all_bytes(p, n * PAGE, 0), "never, %lu kB THP: contents all zero", kb);
+	munmap(raw, (n + fpages) * PAGE);
 }
 
 /*
@@ -409,6 +452,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "never")) {
 		test_never();
 		test_mode_vm(true);
+	} else if (!strcmp(what, "never-mthp") && argc > 2) {
+		test_never_mthp(strtoul(argv[2], NULL, 0));
 	} else if (!strcmp(what, "never-thp-off")) {
 		test_never_thp_off(argc > 2 && !strcmp(argv[2], "flags-unknown"));
 	} else if (!strcmp(what, "thp")) {
@@ -424,7 +469,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "around") && argc > 2) {
 		test_around(strtoul(argv[2], NULL, 0));
 	} else {
-		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|thp|common|softdirty|toggle|audit|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
+		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|audit|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
 		return 2;
 	}
 	return zp_failures ? 1 : 0;

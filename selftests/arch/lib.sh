@@ -21,8 +21,8 @@ bed_suite() {
 	6.1) echo "main linux-image-amd64" ;;
 	6.1-rt) echo "main linux-image-rt-amd64" ;;
 	6.1-cloud) echo "main linux-image-cloud-amd64" ;;
-	6.12) echo "bpo linux-image-amd64" ;;
-	6.12-rt) echo "bpo linux-image-rt-amd64" ;;
+	6.12) echo "bookworm-backports linux-image-amd64" ;;
+	6.12-rt) echo "bookworm-backports linux-image-rt-amd64" ;;
 	*) die "unknown bed kernel $1" ;;
 	esac
 }

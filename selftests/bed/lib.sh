@@ -114,7 +114,7 @@ guest_programs() {
 # Fails when the build fails; with ZP_STOP_ON_FAIL set, also as soon as a
 # guest failed (guest.sh stops it there; the remaining suites are not booted).
 kernel_suites() {
-	local name=$1 release=$2 root=$3 kout=$4 suite cycles long=${ZP_STRESS_LONG:+zp.stress=long}
+	local name=$1 release=$2 root=$3 kout=$4 suite cycles extra long=${ZP_STRESS_LONG:+zp.stress=long}
 	shift 4
 	mkdir -p "$kout"
 	if "$ZP_TOP/selftests/bed/build-module.sh" "$release" "$root" "$kout" 2>"$kout/build.err"; then
@@ -122,6 +122,20 @@ kernel_suites() {
 	else
 		tap "$name: module builds with W=1, no warnings" 1 "see $kout/build.log"
 		return 1
+	fi
+	# Where the module calls kallsyms_lookup_name() (x86: for the THP
+	# flags, kernels without per-size THP), also the build that takes it
+	# for sealed by IBT; the functional guest loads it too
+	# (selftests/guest/check.sh, "ibt:").
+	extra=
+	if grep -q '^CONFIG_TRANSPARENT_HUGEPAGE=y' "$root/usr/src/linux-headers-$release/.config" &&
+		! grep -qs huge_anon_orders_always "$root"/usr/src/linux-headers-*-common*/include/linux/huge_mm.h; then
+		extra=$kout/ibt-sealed/extra
+		"$ZP_TOP/selftests/bed/build-module.sh" "$release" "$root" "$kout/ibt-sealed" \
+			KCFLAGS=-DZP_TEST_IBT_SEALED 2>"$kout/ibt-sealed.err"
+		tap "$name: the IBT-sealed test build builds" $? "see $kout/ibt-sealed.err"
+		mkdir -p "$extra/lib/modules"
+		cp "$kout/ibt-sealed/zeropage.ko" "$extra/lib/modules/zeropage-ibt-sealed.ko" 2>/dev/null
 	fi
 	# Load/unload cycles on 2 vCPUs under single-threaded TCG: the vCPUs
 	# take turns on one host thread, so an unload on one races the storm's
@@ -137,7 +151,8 @@ kernel_suites() {
 	for suite in "$@"; do
 		case $suite in
 		check)
-			boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" check "$kout/guest" ;;
+			ZP_GUEST_EXTRA=$extra \
+				boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" check "$kout/guest" ;;
 		zeropagectl)
 			boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" zeropagectl "$kout/$suite" ;;
 		stress-main)
@@ -189,4 +204,36 @@ mirror_uri() {
 	uri=$(apt_source_uri main)
 	[ -n "$uri" ] || die "no Debian mirror found in this machine's apt sources"
 	echo "$uri"
+}
+
+# ---- private apt configurations, one per suite, in $ZP_CACHE/apt/SUITE ----
+# The host's own apt configuration knows only Debian 12; other suites get a
+# configuration of their own, built from the mirror URIs above.  A stable
+# suite brings its -security suite along (kernels are updated there); a
+# backports suite stands alone, so its kernels are the candidates.
+
+# suite_apt_opts SUITE: the apt-get/apt-cache options for SUITE.
+suite_apt_opts() {
+	local d=$ZP_CACHE/apt/$1
+	echo "-o Dir::Etc::SourceList=$d/sources.list -o Dir::Etc::SourceParts=/dev/null" \
+	     "-o Dir::State::Lists=$d/lists -o Dir::Cache=$d/cache -o Debug::NoLocking=1"
+}
+
+# suite_apt_setup SUITE: write SUITE's sources and refresh its package lists
+# (every 12 h).
+suite_apt_setup() {
+	local suite=$1 d=$ZP_CACHE/apt/$1 key=/usr/share/keyrings/debian-archive-keyring.gpg sec
+	[ -f "$d/stamp" ] && [ -n "$(find "$d/stamp" -mmin -720)" ] && return 0
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+	{
+		echo "deb [signed-by=$key] $(mirror_uri) $suite main"
+		sec=$(apt_source_uri security)
+		case $suite in
+		bookworm | trixie) [ -z "$sec" ] || echo "deb [signed-by=$key] $sec $suite-security main" ;;
+		esac
+	} >"$d/sources.list"
+	# shellcheck disable=SC2046
+	apt-get $(suite_apt_opts "$suite") -q update >"$d/update.log" 2>&1 ||
+		die "apt-get update for $suite failed (see $d/update.log)"
+	touch "$d/stamp"
 }

@@ -30,8 +30,9 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../bed/lib.sh"
+. "$here/../bed/chroot.sh"
 
-D=$ZP_CACHE/dkms
+D=$ZP_CHROOTS
 O=$ZP_OUT/dkms
 SUITES=${ZP_DKMS_SUITES:-bookworm trixie}
 FLAVOURS=${ZP_DKMS_FLAVOURS:-amd64 cloud-amd64 rt-amd64}
@@ -57,80 +58,16 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 130" INT TERM
 
-# ---- chroots ----
-# in_chroot ROOT COMMAND...: run in the chroot with a clean environment.
-in_chroot() {
-	local root=$1
-	shift
-	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+# ---- chroots (selftests/bed/chroot.sh: shared with the test bed) ----
+# prepare_chroot SUITE: the cached chroot, up to date, with DKMS and what a
+# real machine has beside it: openssl (DKMS signs with its MOK key), kmod
+# (modinfo, depmod).
+prepare_chroot() {
+	chroot_prepare "$1" "$O" dkms openssl kmod
 }
-capt() {
-	local root=$1
-	shift
-	in_chroot "$root" apt-get -q -y --no-install-recommends \
-		-o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$@"
-}
+
 installed() { # ROOT PACKAGE
 	[ "$(in_chroot "$1" dpkg-query -W -f='${db:Status-Status}' "$2" 2>/dev/null)" = installed ]
-}
-
-write_sources() { # ROOT SUITE
-	local root=$1 suite=$2 m s
-	m=$(mirror_uri) s=$(apt_source_uri security)
-	{
-		echo "deb $m $suite main"
-		echo "deb $m $suite-updates main"
-		[ -z "$s" ] || echo "deb $s $suite-security main"
-		[ "$suite" != bookworm ] || echo "deb $m bookworm-backports main"
-	} >"$root/etc/apt/sources.list.new"
-	if ! cmp -s "$root/etc/apt/sources.list.new" "$root/etc/apt/sources.list"; then
-		mv "$root/etc/apt/sources.list.new" "$root/etc/apt/sources.list"
-		rm -f "$root/.zp-updated"
-	else
-		rm -f "$root/etc/apt/sources.list.new"
-	fi
-}
-
-# prepare_chroot SUITE: debootstrap once, then bring the cached chroot up to
-# date: sources, package lists (every 12 h), DKMS and its tools.
-prepare_chroot() {
-	local suite=$1 root=$D/$1 t0
-	t0=$(date +%s)
-	if [ ! -f "$root/.zp-complete" ]; then
-		mountpoint -q "$root/proc" && umount -l "$root/proc"
-		rm -rf "$root"
-		mkdir -p "$D/debootstrap-cache/$suite"
-		log "dkms: debootstrap $suite"
-		debootstrap --variant=minbase --cache-dir="$D/debootstrap-cache/$suite" \
-			--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-			"$suite" "$root" "$(mirror_uri)" >"$O/debootstrap-$suite.log" 2>&1 ||
-			{ log "dkms: debootstrap $suite failed, see $O/debootstrap-$suite.log"; return 1; }
-		# No services in a chroot; no initramfs either: QEMU boots the
-		# test bed's own, and nothing here is booted from /boot.
-		printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-		chmod 755 "$root/usr/sbin/policy-rc.d"
-		in_chroot "$root" dpkg-divert --local --rename \
-			--divert /usr/sbin/update-initramfs.zp-real --add /usr/sbin/update-initramfs >/dev/null
-		printf '#!/bin/sh\n# zeropage test chroot: no initramfs\nexit 0\n' >"$root/usr/sbin/update-initramfs"
-		chmod 755 "$root/usr/sbin/update-initramfs"
-		touch "$root/.zp-complete"
-	fi
-	# A throwaway root: dpkg need not fsync every file.
-	echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/zp-unsafe-io"
-	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
-	write_sources "$root" "$suite"
-	if [ ! -f "$root/.zp-updated" ] || [ -z "$(find "$root/.zp-updated" -mmin -720)" ]; then
-		in_chroot "$root" apt-get -q update >"$O/apt-update-$suite.log" 2>&1 ||
-			{ log "dkms: apt-get update in the $suite chroot failed"; return 1; }
-		touch "$root/.zp-updated"
-	fi
-	in_chroot "$root" dpkg --configure -a >/dev/null 2>&1 # after an interrupted run
-	# dkms and what a real machine has beside it: openssl (DKMS signs
-	# with its MOK key), kmod (modinfo, depmod).
-	capt "$root" install dkms openssl kmod >"$O/base-$suite.log" 2>&1 ||
-		{ log "dkms: installing dkms in the $suite chroot failed"; return 1; }
-	log "dkms: $suite chroot ready ($(($(date +%s) - t0)) s)"
 }
 
 # headers_release ROOT [DEFAULT-RELEASE [FLAVOUR]]: the release the

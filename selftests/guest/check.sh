@@ -85,6 +85,16 @@ if [ -e $thp ]; then
 	# Only the handle_mm_fault hook decides for the kernel's THP path.
 	never_thp_off $([ $native = handle_mm_fault ] && thp_flags_unknown)
 	with_thp always zp_test thp
+	# Per-size THP (6.8+): 64 KiB folios only.  With 4 KiB pages.
+	mthp=${thp%/enabled}/hugepages-64kB/enabled
+	if [ -e $mthp ] && [ "$(zp_test geometry | cut -d' ' -f1)" = 4096 ]; then
+		mthp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $mthp)
+		echo always >$mthp
+		with_thp never zp_test never-mthp 64
+		echo "$mthp_was" >$mthp
+	else
+		tap_skip "never, 64 kB THP" "no per-size THP (hugepages-64kB) in this kernel"
+	fi
 fi
 echo always >$ZP_SYS/enabled
 zp_test toggle
@@ -217,6 +227,30 @@ else
 	tap_check "refusal: sysfs directory absent" test ! -e $ZP_SYS
 	tap_check "refusal: module not listed" sh -c '! grep -q "^zeropage " /proc/modules'
 	tap_check "refusal: no probe left behind" no_probe "zeropage\|do_wp_page"
+fi
+
+# ---- IBT: the test build that finds kallsyms_lookup_name() sealed ----
+# On a CPU with IBT the kernel seals functions never called through a
+# pointer; the module must then not call it (a "Missing ENDBR" BUG), load
+# anyway and treat the THP settings as unknown.  QEMU has no IBT: where the
+# module would call it (no per-size THP), the host builds a variant that
+# takes it for sealed (ZP_TEST_IBT_SEALED).
+sealed=/lib/modules/zeropage-ibt-sealed.ko
+if [ -e $sealed ] && [ -e $thp ]; then
+	dmesg -c >/dev/null
+	tap_check "ibt: sealed build loads with hook=handle_mm_fault" insmod $sealed hook=handle_mm_fault
+	tap_check "ibt: sealed build does not call kallsyms_lookup_name() and says so" \
+		sh -c "dmesg | grep -q 'zeropage: kallsyms_lookup_name() was sealed for IBT'"
+	tap_check "ibt: sealed build: THP settings unknown" sh -c "dmesg | grep -q 'zeropage: THP settings unknown'"
+	echo never >$ZP_SYS/enabled
+	thp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $thp)
+	echo madvise >$thp
+	zp_test never-thp-off flags-unknown
+	echo "$thp_was" >$thp
+	zp_unload
+	tap_check "ibt: sealed build unloads, nothing left" test ! -e $ZP_SYS
+else
+	tap_skip "ibt: sealed build" "this kernel has per-size THP or no THP: the module calls no kernel function through a pointer"
 fi
 
 # ---- zeropagectl against the real module (starts and ends unloaded) ----

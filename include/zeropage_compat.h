@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the kernels the module builds for, in one place.
+ *
+ * Kbuild decides each one with a feature probe of the target kernel's
+ * headers (ZP_HAVE_*), never with a version number: distributions backport.
+ * The rest of the module uses only the zp_* names below.
+ *
+ *   probe (Kbuild)                 where the kernel changed    zp_ name
+ *   ZP_HAVE_PMDP_GET_LOCKLESS      6.2: pmdp_get_lockless()   zp_pmdp_get_lockless()
+ *   ZP_HAVE_PMD_DEVMAP             7.x: pmd_devmap() gone     zp_pmd_devmap()
+ *   ZP_HAVE_ZERO_PFN_FN            7.x: my_zero_pfn() became  zp_zero_pfn()
+ *                                  zero_pfn()
+ *   ZP_HAVE_MM_FLAGS_TEST          7.x: mm->flags opaque,     zp_mm_flag()
+ *                                  read with mm_flags_test()
+ *   ZP_HAVE_MMF_DISABLE_THP_SPLIT  7.x: MMF_DISABLE_THP split zp_mm_thp_disabled()
+ *                                  in COMPLETELY and
+ *                                  EXCEPT_ADVISED
+ *   ZP_HAVE_PER_SIZE_THP           6.8: per-size THP          ZP_THP_FLAGS_DECIDE
+ *   ZP_HAVE_PTEP_SET_PTE_AT        s390 7.x: set_ptes() no    ZP_S390_PTEP_SET_PTE_AT
+ *                                  longer calls it
+ *   ZP_HAVE_CPU_DCACHE_IS_ALIASING 6.9: cpu_dcache_is_aliasing() (zeropage_arch.h)
+ */
+#ifndef ZEROPAGE_COMPAT_H
+#define ZEROPAGE_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#ifndef ZP_HAVE_MMF_DISABLE_THP_SPLIT
+#include <linux/sched/coredump.h>
+#endif
+
+/*
+ * The PMD, read once without the page-table lock.  Where a PMD is two words
+ * (i386 PAE: CONFIG_GUP_GET_PXX_LOW_HIGH, CONFIG_GUP_GET_PTE_LOW_HIGH before
+ * 6.2) both halves must come from one value, or a table PMD being replaced
+ * could pair one PMD's low word with another's high word and send the walk
+ * into a page that is not a page table.  pmdp_get_lockless() does it where
+ * the kernel has it; 6.1's pmd_read_atomic() is only good for a pmd_none()
+ * or pmd_trans_huge() test, so there the loop of 6.2's pmdp_get_lockless()
+ * (include/linux/pgtable.h) is done here.
+ */
+static inline pmd_t zp_pmdp_get_lockless(pmd_t *pmdp)
+{
+#if defined(ZP_HAVE_PMDP_GET_LOCKLESS)
+	return pmdp_get_lockless(pmdp);
+#elif defined(CONFIG_GUP_GET_PTE_LOW_HIGH) && CONFIG_PGTABLE_LEVELS > 2
+	u32 *half = (u32 *)pmdp;
+	u32 low, high;
+
+	do {
+		low = READ_ONCE(half[0]);
+		smp_rmb();	/* the low word before the high word ... */
+		high = READ_ONCE(half[1]);
+		smp_rmb();	/* ... and the high word before the low again */
+	} while (unlikely(low != READ_ONCE(half[0])));
+	return __pmd(((pmdval_t)high << 32) | low);
+#else
+	return pmd_read_atomic(pmdp);
+#endif
+}
+
+/* Device-map PMDs (DAX): 7.x has none, and __pte_offset_map() stopped asking. */
+static inline bool zp_pmd_devmap(pmd_t pmd)
+{
+#ifdef ZP_HAVE_PMD_DEVMAP
+	return pmd_devmap(pmd);
+#else
+	return false;
+#endif
+}
+
+/* The zero page's PFN for @addr (one of several coloured ones on s390, mips). */
+#ifdef ZP_HAVE_ZERO_PFN_FN
+#define zp_zero_pfn(addr)	zero_pfn(addr)
+#else
+#define zp_zero_pfn(addr)	my_zero_pfn(addr)
+#endif
+
+/* Is MMF_* @flag set in @mm's flags? */
+static inline bool zp_mm_flag(int flag, struct mm_struct *mm)
+{
+#ifdef ZP_HAVE_MM_FLAGS_TEST
+	return mm_flags_test(flag, mm);
+#else
+	return test_bit(flag, &mm->flags);
+#endif
+}
+
+/*
+ * Has the process turned THP off for @vma (prctl(PR_SET_THP_DISABLE))?
+ * 7.x's vma_thp_disabled() asks two flags: off for every VMA, or off except
+ * where MADV_HUGEPAGE asked for it.  (VM_NOHUGEPAGE is the caller's.)
+ */
+static inline bool zp_mm_thp_disabled(struct vm_area_struct *vma)
+{
+#ifdef ZP_HAVE_MMF_DISABLE_THP_SPLIT
+	return zp_mm_flag(MMF_DISABLE_THP_COMPLETELY, vma->vm_mm) ||
+	       (!(vma->vm_flags & VM_HUGEPAGE) &&
+		zp_mm_flag(MMF_DISABLE_THP_EXCEPT_ADVISED, vma->vm_mm));
+#else
+	return zp_mm_flag(MMF_DISABLE_THP, vma->vm_mm);
+#endif
+}
+
+/*
+ * THP at the PMD level decided by transparent_hugepage_flags alone: before
+ * per-size THP (6.8), which adds a setting per folio order.
+ */
+#if defined(CONFIG_TRANSPARENT_HUGEPAGE) && !defined(ZP_HAVE_PER_SIZE_THP)
+#define ZP_THP_FLAGS_DECIDE
+#endif
+
+/*
+ * s390: set_pte_at() calls the out-of-line, unexported ptep_set_pte_at()
+ * for mms with PGSTEs; 7.x's set_ptes() no longer does, so the module has
+ * nothing to stand in for there (pte_glue.c).
+ */
+#if defined(CONFIG_S390) && defined(ZP_HAVE_PTEP_SET_PTE_AT)
+#define ZP_S390_PTEP_SET_PTE_AT
+#endif
+
+#endif /* ZEROPAGE_COMPAT_H */
