@@ -85,8 +85,8 @@ static void test_around_edges(unsigned long bytes)
 	touch_read(p + per * PAGE + PAGE, 1);
 	tap_result(p[per * PAGE + 3 * PAGE] == 'w' && pfn_of(p + per * PAGE + 3 * PAGE) == pfn &&
 		   is_zero_pfn(pfn_of(p + per * PAGE + 2 * PAGE)),
-		   "around %lu: a written neighbour keeps content and PFN (content '%c', PFN %s)",
-		   bytes, p[per * PAGE + 3 * PAGE],
+		   "around %lu: a written neighbour keeps content and PFN (content %#x, want 0x77; PFN %s)",
+		   bytes, (unsigned char)p[per * PAGE + 3 * PAGE],
 		   pfn_of(p + per * PAGE + 3 * PAGE) == pfn ? "kept" : "changed");
 
 	/* Swapped-out neighbours stay swapped and read back. */

@@ -305,18 +305,18 @@ static void test_vm_ops(void)
 		   touch_read(p, n));
 	mprotect(p, n * PAGE, PROT_READ | PROT_WRITE);
 	p[PAGE] = 'y';
-	tap_result(p[PAGE] == 'y' && p[0] == 0, "mprotect back to writable (want 'y' 0, got '%c' %d)",
-		   p[PAGE], p[0]);
+	tap_result(p[PAGE] == 'y' && p[0] == 0, "mprotect back to writable (want 0x79 0, got %#x %d)",
+		   (unsigned char)p[PAGE], p[0]);
 	q = mremap(p, n * PAGE, 2 * n * PAGE, MREMAP_MAYMOVE);
 	if (q == MAP_FAILED)
 		die("mremap");
 	tap_result(q[PAGE] == 'y' && touch_read(q + 2 * PAGE, 2 * n - 2) == 0,
-		   "mremap keeps zero pages and data (want 'y', byte sum 0; got '%c', %lu)",
-		   q[PAGE], touch_read(q + 2 * PAGE, 2 * n - 2));
+		   "mremap keeps zero pages and data (want 0x79, byte sum 0; got %#x, %lu)",
+		   (unsigned char)q[PAGE], touch_read(q + 2 * PAGE, 2 * n - 2));
 	locked = mlock(q, 2 * n * PAGE) ? errno : 0;
 	tap_result(!locked && q[PAGE] == 'y' && touch_read(q + 2 * PAGE, 2 * n - 2) == 0,
-		   "mlock over zero pages (errno %d; want 'y', byte sum 0; got '%c', %lu)", locked,
-		   q[PAGE], touch_read(q + 2 * PAGE, 2 * n - 2));
+		   "mlock over zero pages (errno %d; want 0x79, byte sum 0; got %#x, %lu)", locked,
+		   (unsigned char)q[PAGE], touch_read(q + 2 * PAGE, 2 * n - 2));
 	munlock(q, 2 * n * PAGE);
 	munmap(q, 2 * n * PAGE);
 

@@ -69,8 +69,10 @@ collect() {
 	check) set -- check zeropagectl bench-quick ;;
 	*) set -- "$run" ;;
 	esac
+	# Control bytes a broken test may print (a NUL) would make the results
+	# a binary file to grep.
 	sed -n -E 's/^(not ok|ok) - /\1 - '"$results_prefix$name"': /p' "$dir/report.log" 2>/dev/null |
-		tee -a "$results"
+		tr -d '\000-\010\013-\037' | tee -a "$results"
 	end=$(grep -a -o "zp: guest finished: $run, .*" "$dir/console.log" 2>/dev/null | tr -d '\r')
 	[ "$end" = "zp: guest finished: $run, exit status 0" ]
 	tap "$name: $run guest ran to the end" $? "${end:-no end}, qemu rc $qrc, console $dir/console.log"
