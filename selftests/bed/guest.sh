@@ -108,7 +108,7 @@ for attempt in 1 2; do
 	fi
 	cp "$outdir/console.log" "$outdir/console-early-$attempt.log"
 	log "guest $release $trouble (attempt $attempt), booting again; console kept in $outdir/console-early-$attempt.log"
-	kill $qpid 2>/dev/null
+	kill $qpid 2>/dev/null || true	# gone already, when it panicked
 	wait $qpid || true
 done
 exit "$rc"
