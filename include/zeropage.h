@@ -13,7 +13,7 @@ enum zp_mode {
 	ZP_MODE_NEVER,
 };
 
-/* Order and names of stats/ files. */
+/* Order and names of stats/ files, then the counters only unload reports. */
 enum zp_stat {
 	ZP_STAT_ZERO_MAPPED,
 	ZP_STAT_PRIVATE_MAPPED,
@@ -23,10 +23,13 @@ enum zp_stat {
 	ZP_STAT_WALKER_ZERO,
 	ZP_STAT_AUDIT_VIOLATIONS,
 	ZP_NR_STATS,
+	ZP_STAT_DIVERTED = ZP_NR_STATS,	/* faults diverted to a replacement */
+	ZP_STAT_RETURNED,		/* ... and returned from it */
+	ZP_NR_COUNTERS,
 };
 
 struct zp_stats {
-	unsigned long count[ZP_NR_STATS];
+	unsigned long count[ZP_NR_COUNTERS];
 };
 
 DECLARE_PER_CPU(struct zp_stats, zp_stats);

@@ -141,24 +141,6 @@ unsigned long zp_kernel_function(const char *name)
 static struct percpu_ref zp_inflight;
 static DECLARE_COMPLETION(zp_inflight_drained);
 
-/*
- * Diversions and returns, per CPU: unload says how many faults it waited
- * for, the evidence the reliability tests look for that unloading raced
- * with faults.  (percpu_ref keeps no count it would tell.)
- */
-static DEFINE_PER_CPU(unsigned long, zp_diverted);
-static DEFINE_PER_CPU(unsigned long, zp_returned);
-
-static unsigned long zp_sum(unsigned long __percpu *counter)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += *per_cpu_ptr(counter, cpu);
-	return sum;
-}
-
 static void zp_inflight_release(struct percpu_ref *ref)
 {
 	complete(&zp_inflight_drained);
@@ -166,7 +148,7 @@ static void zp_inflight_release(struct percpu_ref *ref)
 
 void zp_hook_exit(void)
 {
-	this_cpu_inc(zp_returned);
+	zp_count(ZP_STAT_RETURNED);
 	percpu_ref_put(&zp_inflight);
 }
 
@@ -177,7 +159,7 @@ static bool zp_hook_enter(void)
 {
 	if (!percpu_ref_tryget_live(&zp_inflight))
 		return false;
-	this_cpu_inc(zp_diverted);
+	zp_count(ZP_STAT_DIVERTED);
 	return true;
 }
 
@@ -491,10 +473,13 @@ int zp_hooks_attach(const char *strategy)
 void zp_hooks_detach(void)
 {
 	/*
-	 * Diversions first, then returns: the difference is never more than
-	 * were in flight as unloading began.
+	 * What unload waited for, the evidence the reliability tests look for
+	 * that unloading raced with faults (percpu_ref keeps no count it would
+	 * tell).  Diversions first, then returns: the difference is never more
+	 * than were in flight as unloading began.
 	 */
-	unsigned long inflight = zp_sum(&zp_diverted), returned = zp_sum(&zp_returned);
+	unsigned long inflight = zp_stat_sum(ZP_STAT_DIVERTED);
+	unsigned long returned = zp_stat_sum(ZP_STAT_RETURNED);
 
 	inflight = inflight > returned ? inflight - returned : 0;
 	zp_audit_set(false);
@@ -512,7 +497,7 @@ void zp_hooks_detach(void)
 	synchronize_rcu_tasks();
 	percpu_ref_exit(&zp_inflight);
 	pr_info("unload: %lu diverted faults returned while unloading, %lu of them in flight as it began\n",
-		zp_sum(&zp_returned) - returned, inflight);
+		zp_stat_sum(ZP_STAT_RETURNED) - returned, inflight);
 }
 
 const char *zp_hooks_describe(void)
