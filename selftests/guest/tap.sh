@@ -32,9 +32,10 @@ tap_eq() {
 	if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_fail "$1 (got '$2', want '$3')"; fi
 }
 
-# tap_prog PROGRAM ARGS...: a test program (found on PATH, not a function) prints its own TAP and exits 0,
-# or 1 after its "not ok" lines.  A signal (SIGBUS, SIGSEGV: what a broken
-# fault path gives) or any other status is a failure of its own.
+# tap_prog PROGRAM ARGS...: a test program (found on PATH, not a function)
+# prints its own TAP and exits 0, or 1 after its "not ok" lines.  A signal
+# (SIGBUS, SIGSEGV: what a broken fault path gives) or any other status is
+# a failure of its own.
 tap_prog() {
 	command "$@"
 	rc=$?
