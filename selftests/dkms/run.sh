@@ -12,8 +12,13 @@
 #      modules.dep from depmod and the package's /etc/modprobe.d/zeropage.conf
 #      enabled with mode=never; the guest (selftests/guest/dkms.sh) loads it
 #      with modprobe and checks the mode and a read fault.
-#   3. the same in a Debian 13 chroot with its own 6.12 headers and gcc-14,
-#      then that kernel boots with the module the chroot built.
+#   3. the same in a Debian 13 chroot with its own 6.12 headers and gcc-14;
+#      then, as in 4., the trixie-backports 7.3 amd64 headers, with their
+#      image (7.x's headers do not bring it; without it dkms 3.2 skips
+#      depmod; it is a metapackage over linux-binary-*, linux-modules-* and
+#      linux-base-*, vmlinuz under /usr/lib/modules/RELEASE); each kernel
+#      boots with the module the chroot built.  Skipped while
+#      trixie-backports has no linux-headers-amd64 newer than trixie's.
 #   5. apt-get remove --purge leaves no module, DKMS tree or source behind
 #      (both chroots); then docs/install.md's "from a checkout" recipe
 #      (dkms add/build/install) works and dkms remove cleans up (Debian 12).
@@ -22,7 +27,8 @@
 # per-phase times on stderr; details under $ZP_OUT/dkms/.  The chroots, and
 # the kernels they download, are cached in $ZP_CACHE/dkms/ and reused; each
 # run first returns them to their base state (no zeropage packages, only the
-# base kernel's headers).  Installs what it needs on the host with apt-get.
+# base kernel's headers; the backports kernels' images stay).  Installs what
+# it needs on the host with apt-get.
 # Environment: ZP_DKMS_SUITES (default "bookworm trixie"); the Debian 12
 # flavours, as the test bed's: ZP_DKMS_FLAVOURS (6.1, default "amd64
 # cloud-amd64 rt-amd64") and ZP_DKMS_BPO_FLAVOURS (6.12 from backports,
@@ -115,9 +121,12 @@ reset_chroot() {
 # kernel_root ROOT RELEASE: a directory with boot/vmlinuz-RELEASE and
 # lib/modules/RELEASE: the test bed's unpacked kernel, the chroot itself when
 # the image is installed there (6.12 headers depend on the image), or the
-# image downloaded with the chroot's apt and unpacked into the cache.
+# image downloaded with the chroot's apt and unpacked into the cache (7.x:
+# with the linux-binary, linux-modules and linux-base packages it depends
+# on, laid out as selftests/bed/kernels.sh does; modules.dep from depmod,
+# which image packages leave to their installation).
 kernel_root() {
-	local root=$1 rel=$2 k=$D/kernels/$2 deb
+	local root=$1 rel=$2 k=$D/kernels/$2 deb pkgs umod=$D/kernels/$2/usr/lib/modules/$2
 	if [ -f "$ZP_CACHE/kernels/$rel/.complete" ]; then
 		echo "$ZP_CACHE/kernels/$rel"
 	elif [ -f "$root/boot/vmlinuz-$rel" ] && [ -d "$root/lib/modules/$rel/kernel" ]; then
@@ -126,10 +135,18 @@ kernel_root() {
 		echo "$k"
 	else
 		rm -rf "$root/tmp/zp-dl" "$k" && mkdir -p "$root/tmp/zp-dl" "$k"
-		in_chroot "$root" sh -c "cd /tmp/zp-dl && apt-get -q -o APT::Sandbox::User=root download linux-image-$rel" \
+		pkgs="linux-image-$rel $(in_chroot "$root" apt-cache depends "linux-image-$rel" |
+			awk '/Depends: linux-(binary|modules|base)-[0-9]/ { printf " %s", $2 }')"
+		in_chroot "$root" sh -c "cd /tmp/zp-dl && apt-get -q -o APT::Sandbox::User=root download $pkgs" \
 			>"$O/download-$rel.log" 2>&1 || return 1
-		deb=$(ls "$root"/tmp/zp-dl/linux-image-"$rel"_*.deb | head -n 1)
-		dpkg-deb -x "$deb" "$k" && rm -rf "$root/tmp/zp-dl" && touch "$k/.complete" && echo "$k"
+		for deb in "$root"/tmp/zp-dl/*.deb; do dpkg-deb -x "$deb" "$k" || return 1; done
+		if [ ! -e "$k/boot/vmlinuz-$rel" ] && [ -f "$umod/vmlinuz" ]; then
+			mkdir -p "$k/boot" "$k/lib/modules"
+			ln -s "../usr/lib/modules/$rel/vmlinuz" "$k/boot/vmlinuz-$rel"
+			[ -e "$k/lib/modules/$rel" ] || ln -s "../../usr/lib/modules/$rel" "$k/lib/modules/$rel"
+		fi
+		[ -f "$k/boot/vmlinuz-$rel" ] && depmod -b "$k" "$rel" >>"$O/download-$rel.log" 2>&1 &&
+			rm -rf "$root/tmp/zp-dl" && touch "$k/.complete" && echo "$k"
 	fi
 }
 
@@ -186,6 +203,47 @@ boot() {
 	esac
 	ZP_GUEST_EXTRA=$stage ZP_GUEST_APPEND="zp.version=$V" \
 		boot_judge "$label $rel" "$rel" "$kroot" "$out/zeropage.ko" dkms "$out/guest"
+}
+
+# K[RELEASE]: the kernel's root (kernel_root), once found.
+declare -A K=()
+
+# built LABEL ROOT RELEASE: find the kernel (K) and check what DKMS built for it.
+built() {
+	local label=$1 root=$2 rel=$3
+	K[$rel]=$(kernel_root "$root" "$rel") || tap "$label: kernel image $rel" 1
+	check_built "$label" "$root" "$rel" "${K[$rel]}"
+}
+
+# new_kernels LABEL ROOT SUITE RELEASE...: test 4: kernels newer than the
+# package arrive from SUITE, headers and image (as apt-get -t SUITE install
+# linux-image-amd64 linux-headers-amd64 brings them: 6.12's headers depend on
+# their image, 7.x's do not, and without the image dkms 3.2 skips depmod);
+# DKMS's kernel hook builds and installs zeropage for each on its own (dkms
+# 3.0 and 3.2 word it differently).
+new_kernels() {
+	local label=$1 root=$2 suite=$3 log=$O/headers-$1-new.log rel
+	shift 3
+	capt "$root" -t "$suite" install "${@/#/linux-image-}" "${@/#/linux-headers-}" >"$log" 2>&1
+	tap "$label: then the backports headers install: $*" $? "see $log"
+	for rel in "$@"; do
+		grep -q -F -e "autoinstall for kernel: $rel" -e "Autoinstall of module zeropage/$V for kernel $rel " "$log" &&
+			grep -q -F -e "Installing to /lib/modules/$rel/updates/dkms" \
+				-e "Installing /lib/modules/$rel/updates/dkms/zeropage.ko" "$log"
+		tap "$label: DKMS's kernel hook ran autoinstall for $rel and installed zeropage" $? "see $log"
+		built "$label" "$root" "$rel"
+	done
+	phase "$label: new kernels $*, DKMS autoinstall"
+}
+
+# boot_each LABEL ROOT RELEASE...: test 2 for each kernel that was found.
+boot_each() {
+	local label=$1 root=$2 rel
+	shift 2
+	for rel in "$@"; do
+		[ -z "${K[$rel]:-}" ] || boot "$label" "$root" "$rel" "${K[$rel]}"
+		phase "$label: boot $rel"
+	done
 }
 
 # install_packages LABEL ROOT: apt installs both packages from their files.
@@ -336,31 +394,14 @@ if [[ " $SUITES " = *" bookworm "* ]]; then
 
 		# 1. the package, with those headers present.
 		install_packages bookworm "$B"
-		declare -A K=()
-		for rel in "${OLD[@]}"; do
-			K[$rel]=$(kernel_root "$B" "$rel") || tap "bookworm: kernel image $rel" 1
-			check_built bookworm "$B" "$rel" "${K[$rel]}"
-		done
+		for rel in "${OLD[@]}"; do built bookworm "$B" "$rel"; done
 		phase "bookworm: package install, DKMS builds for ${OLD[*]}"
 
 		# 4. new kernels after the package.
-		log=$O/headers-bookworm-new.log
-		capt "$B" install "${NEW[@]/#/linux-headers-}" >"$log" 2>&1
-		tap "bookworm: then the backports headers install: ${NEW[*]}" $? "see $log"
-		for rel in "${NEW[@]}"; do
-			grep -q -F "autoinstall for kernel: $rel" "$log" &&
-				grep -q -F "Installing to /lib/modules/$rel/updates/dkms" "$log"
-			tap "bookworm: DKMS's kernel hook ran autoinstall for $rel and installed zeropage" $? "see $log"
-			K[$rel]=$(kernel_root "$B" "$rel") || tap "bookworm: kernel image $rel" 1
-			check_built bookworm "$B" "$rel" "${K[$rel]}"
-		done
-		phase "bookworm: new kernels ${NEW[*]}, DKMS autoinstall"
+		new_kernels bookworm "$B" bookworm-backports "${NEW[@]}"
 
 		# 2. boot each.
-		for rel in "${OLD[@]}" "${NEW[@]}"; do
-			[ -z "${K[$rel]}" ] || boot bookworm "$B" "$rel" "${K[$rel]}"
-			phase "bookworm: boot $rel"
-		done
+		boot_each bookworm "$B" "${OLD[@]}" "${NEW[@]}"
 
 		# 5.
 		purge bookworm "$B" "${OLD[@]}" "${NEW[@]}"
@@ -373,23 +414,30 @@ if [[ " $SUITES " = *" bookworm "* ]]; then
 	fi
 fi
 
-# ---- Debian 13: tests 3, 5 ----
+# ---- Debian 13: tests 3, 4, 5 ----
 if [ -n "$trixie_pid" ]; then
 	T=$D/trixie
 	wait "$trixie_pid"
 	phase "trixie chroot (waited for it)"
 	R3=$(cat "$O/trixie.release" 2>/dev/null)
 	if [ -n "$R3" ]; then
-		reset_chroot "$T" "$R3"
+		NEW3=()
+		rel=$(headers_release "$T" trixie-backports)
+		[ -z "$rel" ] || [ "$rel" = "$R3" ] || NEW3=("$rel")
+		log "dkms: trixie kernel: $R3; then from backports: ${NEW3[*]:-none}"
+		KEEP_IMAGES=" ${NEW3[*]} " reset_chroot "$T" "$R3"
 		tap "trixie: linux-headers-$R3 installed, with gcc-14" \
 			"$(installed "$T" "linux-headers-$R3" && installed "$T" gcc-14; echo $?)"
 		install_packages trixie "$T"
-		K3=$(kernel_root "$T" "$R3") || tap "trixie: kernel image $R3" 1
-		check_built trixie "$T" "$R3" "$K3"
+		built trixie "$T" "$R3"
 		phase "trixie: package install, DKMS build for $R3"
-		[ -z "${K3:-}" ] || boot trixie "$T" "$R3" "$K3"
-		phase "trixie: boot $R3"
-		purge trixie "$T" "$R3"
+		if [ ${#NEW3[@]} -gt 0 ]; then
+			new_kernels trixie "$T" trixie-backports "${NEW3[@]}"
+		else
+			tap "trixie: then the backports headers install # SKIP trixie-backports has no linux-headers-amd64 newer than $R3" 0
+		fi
+		boot_each trixie "$T" "$R3" "${NEW3[@]}"
+		purge trixie "$T" "$R3" "${NEW3[@]}"
 		phase "trixie: purge"
 	else
 		tap "trixie: chroot prepared with linux-headers-amd64" 1 "see $O/prepare-trixie.log"
