@@ -398,31 +398,6 @@ static void counters_fmt(char *buf, size_t size, const long *v)
 }
 
 /*
- * What the module said of its last unload: how many diverted faults
- * returned while it unloaded, and how many of them were in flight as it
- * began.  From /dev/kmsg, read up to its end; false if
- * no such line came.
- */
-static bool unload_report(int kmsg, unsigned long *returned, unsigned long *inflight)
-{
-	char rec[1024];
-	const char *msg;
-	bool found = false;
-	ssize_t n;
-
-	while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
-		if (n < 0)
-			continue;	/* records overwritten before we read them */
-		rec[n] = '\0';
-		msg = strstr(rec, "zeropage: unload: ");
-		if (msg && sscanf(msg, "zeropage: unload: %lu diverted faults returned while unloading, %lu of them",
-				  returned, inflight) == 2)
-			found = true;
-	}
-	return found;
-}
-
-/*
  * Load and unload the module @cycles times, mode alternating at load.  An
  * unload must race with faults to prove anything: the module reports what
  * it waited for, and most cycles must have waited for diverted faults.
@@ -462,7 +437,7 @@ static unsigned int load_cycles(unsigned int cycles, long *seen, uint64_t *rng)
 			tap_diag("cycle %u: unload failed: %s", c, strerror(-err));
 			break;
 		}
-		if (unload_report(kmsg, &returned, &inflight)) {
+		if (zp_unload_report(kmsg, &returned, &inflight)) {
 			reported++;
 			overlapped += returned > 0;
 			caught += inflight > 0;

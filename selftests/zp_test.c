@@ -16,6 +16,12 @@
  *   zp_test softdirty      soft-dirty tracking over read faults
  *   zp_test toggle         a mode write takes effect on the next fault
  *   zp_test audit          vm_normal_page auditing (audit must be 1)
+ *   zp_test audit-violation  the audit reports a plain zero PTE made by
+ *                          zp_testmod.ko (audit must be 1)
+ *   zp_test unstable       a read fault in an mm marked as the OOM reaper
+ *                          marks it (zp_testmod.ko): SIGBUS
+ *   zp_test unload-waits   unload while a diverted fault sleeps in the
+ *                          kernel (hook=handle_mm_fault; unloads it)
  *   zp_test around BYTES   fault-around (fault_around_bytes must be BYTES)
  *   zp_test geometry       print the page size, the page-table span and
  *                          whether a PTE is wider than a register (0/1)
@@ -466,10 +472,16 @@ int main(int argc, char **argv)
 		test_toggle();
 	} else if (!strcmp(what, "audit")) {
 		test_audit();
+	} else if (!strcmp(what, "unstable")) {
+		test_unstable();
+	} else if (!strcmp(what, "audit-violation")) {
+		test_audit_violation();
+	} else if (!strcmp(what, "unload-waits")) {
+		test_unload_waits();
 	} else if (!strcmp(what, "around") && argc > 2) {
 		test_around(strtoul(argv[2], NULL, 0));
 	} else {
-		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|audit|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
+		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|audit|audit-violation|unstable|unload-waits|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
 		return 2;
 	}
 	return zp_failures ? 1 : 0;

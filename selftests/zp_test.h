@@ -3,7 +3,8 @@
  * zp_test is one program in a few files, split by concern: zp_test.c (the
  * mode contracts, main), zp_test_vm.c (mappings and kernel features the
  * module must respect), zp_test_uffd.c (userfaultfd), zp_test_around.c
- * (fault-around, audit), zp_test_softdirty.c (soft-dirty tracking).
+ * (fault-around, audit), zp_test_softdirty.c (soft-dirty tracking),
+ * zp_test_states.c (kernel states set up on purpose, some by zp_testmod).
  */
 #ifndef ZP_TEST_H
 #define ZP_TEST_H
@@ -59,5 +60,8 @@ void test_mode_vm(bool never);
 void test_around(unsigned long bytes);
 void test_audit(void);
 void test_softdirty(void);
+void test_unstable(void);
+void test_audit_violation(void);
+void test_unload_waits(void);
 
 #endif

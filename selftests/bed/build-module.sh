@@ -2,6 +2,8 @@
 # build-module.sh RELEASE ROOT OUTDIR [make args...]
 # Build zeropage.ko against one unpacked kernel's headers, W=1, in a copy of
 # the sources (so kernels do not share object files).  Fails on any warning.
+# Also the test bed's helper module, zp_testmod.ko (selftests/kmod, always
+# from this tree), into OUTDIR beside zeropage.ko.
 # Environment: ZP_SRC, the tree to take Kbuild, module/ and include/ from
 # (default: this one; make check-mutants points it at a mutated copy).
 # With the compiler the kernel was built with (CONFIG_CC_VERSION_TEXT): where
@@ -18,20 +20,24 @@ src=$outdir/src
 hdr=$root/usr/src/linux-headers-$release
 rm -rf "$src" && mkdir -p "$src"
 cp -r "${ZP_SRC:-$ZP_TOP}"/{Kbuild,module,include} "$src/"
+cp -r "$ZP_TOP/selftests/kmod" "$src/testmod"
 cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$hdr/.config")
-build=(make -C "$hdr" M="$src" W=1 -j2 "$@" modules)
+# kbuild DIR ARGS...: the W=1 module build of the sources in DIR.
 if [ -z "$cc" ] || command -v "$cc" >/dev/null; then
-	"${build[@]}" >"$outdir/build.log" 2>&1 || { cat "$outdir/build.log" >&2; exit 1; }
+	kbuild() { make -C "$hdr" M="$1" W=1 -j2 "${@:2}" modules; }
 else
 	. "$(dirname "$0")/chroot.sh"
 	suite=$(chroot_for_compiler "$cc") ||
 		die "$release was built with $cc: neither this host nor any of $ZP_CHROOT_SUITES has it"
 	chroot_prepare "$suite" "$ZP_OUT/chroot" "gcc-${cc##*gcc-}" $ZP_CHROOT_BUILD_PACKAGES ||
 		die "the $suite chroot for $cc is not ready (logs in $ZP_OUT/chroot)"
-	chroot_with_dirs "$ZP_CHROOTS/$suite" "$root" "$outdir" -- "${build[@]}" \
-		>"$outdir/build.log" 2>&1 || { cat "$outdir/build.log" >&2; exit 1; }
+	kbuild() {
+		chroot_with_dirs "$ZP_CHROOTS/$suite" "$root" "$outdir" -- \
+			make -C "$hdr" M="$1" W=1 -j2 "${@:2}" modules
+	}
 fi
+{ kbuild "$src" "$@" && kbuild "$src/testmod" "$@"; } >"$outdir/build.log" 2>&1 || { cat "$outdir/build.log" >&2; exit 1; }
 if grep -E 'warning:|error:' "$outdir/build.log" >&2; then
 	exit 1
 fi
-cp "$src/zeropage.ko" "$outdir/zeropage.ko"
+cp "$src/zeropage.ko" "$src/testmod/zp_testmod.ko" "$outdir/"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # guest.sh RELEASE ROOT KO RUN OUTDIR [interactive]
-# Build an initramfs (static busybox, the module, the selftest binaries) for
-# one kernel and boot it under QEMU TCG; the guest runs /tests/RUN.sh.  The
-# console goes to OUTDIR/console.log, what RUN.sh prints (TAP) to
+# Build an initramfs (static busybox, the module, the test module
+# zp_testmod.ko where build-module.sh put one beside it, the selftest
+# binaries) for one kernel and boot it under QEMU TCG; the guest runs
+# /tests/RUN.sh.  The console goes to OUTDIR/console.log, what RUN.sh prints (TAP) to
 # OUTDIR/report.log.
 # Environment: ZP_GUEST_APPEND (more kernel command line, e.g. zp.stress=long),
 # ZP_GUEST_EXTRA (a directory copied over the initramfs root),
@@ -27,6 +28,8 @@ cp "$ZP_TOP/selftests/guest/init" "$stage/init"
 cp "$ZP_TOP"/selftests/guest/*.sh "$ZP_TOP"/bench/bench.sh "$stage/tests/"
 cp -r "$ZP_OUT"/guest-bin/. "$stage/tests/"
 cp "$ko" "$stage/lib/modules/zeropage.ko"
+testmod=$(dirname "$ko")/zp_testmod.ko
+[ ! -e "$testmod" ] || cp "$testmod" "$stage/lib/modules/"
 # zram (swap inside the guest) and what it depends on, from the image's
 # tree; lib/modules/extra/order lists them in load order.
 mods=$root/lib/modules/$release
@@ -80,7 +83,7 @@ early_boot_trouble() {
 stop_on_failure() {
 	while kill -0 "$1" 2>/dev/null; do
 		if grep -q '^not ok - ' "$outdir/report.log" 2>/dev/null ||
-			grep -q -E "$BAD_CONSOLE" "$outdir/console.log" 2>/dev/null; then
+			{ [ -e "$outdir/console.log" ] && console_bad "$outdir/console.log" | grep -q .; }; then
 			sleep 2	# the rest of a console report
 			log "guest $release: stopped at its first failure"
 			kill "$1" 2>/dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # style.sh KERNELS_LIST: checkpatch --strict (from Debian's linux-source-6.1)
-# and sparse (make C=2) over the module sources.  Prints TAP.
+# and sparse (make C=2) over the module sources and the test bed's
+# zp_testmod.  Prints TAP.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 list=$1
@@ -17,7 +18,7 @@ fetch_checkpatch() {
 			linux-source-6.1/scripts/spelling.txt linux-source-6.1/scripts/const_structs.checkpatch
 }
 
-files=$(cd "$ZP_TOP" && ls module/*.c include/*.h)
+files=$(cd "$ZP_TOP" && ls module/*.c include/*.h selftests/kmod/*.[ch])
 if fetch_checkpatch; then
 	out=$(cd "$ZP_TOP" && perl "$cp_dir/scripts/checkpatch.pl" --strict --no-tree --terse \
 		--show-types --ignore SPDX_LICENSE_TAG -f $files 2>&1 | grep -E 'ERROR|WARNING|CHECK')

@@ -54,6 +54,24 @@ tap_check "sysfs: fault_around_bytes accepts one page table's span ($span)" sh -
 	"echo $span >$ZP_SYS/fault_around_bytes && grep -qx $span $ZP_SYS/fault_around_bytes && echo $page >$ZP_SYS/fault_around_bytes"
 tap_check "sysfs: no kprobe on vm_normal_page while audit is off" no_probe vm_normal_page
 
+# ---- the test bed's helper module (selftests/kmod): states to test in ----
+# The arch matrix does not build it: there its tests are skipped.
+if [ -e /lib/modules/zp_testmod.ko ]; then
+	tap_check "zp_testmod: insmod succeeds" insmod /lib/modules/zp_testmod.ko
+elif [ -z "${ZP_ARCH:-}" ]; then
+	tap_fail "zp_testmod: zp_testmod.ko is in the guest (build-module.sh builds it)"
+fi
+# with_testmod NAME ZP_TEST_ARGS...: zp_test ARGS where the module is loaded.
+with_testmod() {
+	name=$1
+	shift
+	if grep -q '^zp_testmod ' /proc/modules; then
+		zp_test "$@"
+	else
+		tap_skip "$name" "no zp_testmod.ko in this guest"
+	fi
+}
+
 # ---- zram: swap for later, and a block device for O_DIRECT ----
 for m in $(cat /lib/modules/extra/order 2>/dev/null); do	# none: zram is built in
 	insmod /lib/modules/extra/$m.ko
@@ -70,11 +88,13 @@ zram_dev 1 16M && export ZP_DIO_DEV=/dev/zram1
 zp_test always
 zp_test softdirty
 zp_test common
+with_testmod "unstable mm (mode always)" unstable
 echo never >$ZP_SYS/enabled
 tap_eq "sysfs: enabled shows never" "$(cat $ZP_SYS/enabled)" "always [never]"
 zp_test never
 zp_test softdirty
 zp_test common
+with_testmod "unstable mm (mode never)" unstable
 # never_thp_off [flags-unknown]: mode never with THP off (madvise, never).
 never_thp_off() {
 	for setting in madvise never; do
@@ -104,6 +124,7 @@ swapon /dev/zram0 || tap_diag "no zram swap in this guest"
 if echo 1 2>/dev/null >$ZP_SYS/audit; then
 	tap_check "audit: kprobe on vm_normal_page while on" grep -q vm_normal_page $KPROBES
 	zp_test audit
+	with_testmod "audit violation" audit-violation
 	echo 0 >$ZP_SYS/audit
 	tap_check "audit: probe removed when off" no_probe vm_normal_page
 elif [ "$pte_wide" = 1 ]; then
@@ -227,6 +248,17 @@ else
 	tap_check "refusal: sysfs directory absent" test ! -e $ZP_SYS
 	tap_check "refusal: module not listed" sh -c '! grep -q "^zeropage " /proc/modules'
 	tap_check "refusal: no probe left behind" no_probe "zeropage\|do_wp_page"
+fi
+
+# ---- unloading while a diverted fault sleeps in the kernel ----
+if [ "${ZP_HOOK_KIND:-ftrace-ipmodify}" != ftrace-ipmodify ]; then
+	tap_skip "unload-waits" "hook kind $ZP_HOOK_KIND diverts no fault to wait for"
+elif [ ! -e $thp ]; then
+	tap_skip "unload-waits" "no THP in this kernel: no throttled THP fault to sleep in"
+else
+	tap_check "unload-waits: loads with hook=handle_mm_fault" zp_load hook=handle_mm_fault
+	zp_test unload-waits
+	[ ! -e $ZP_SYS ] || zp_unload
 fi
 
 # ---- IBT: the test build that finds kallsyms_lookup_name() sealed ----

@@ -487,6 +487,31 @@ int zp_module_unload(void)
 	return -errno;
 }
 
+/*
+ * What the module said of its last unload: how many diverted faults
+ * returned while it unloaded, and how many of them were in flight as it
+ * began.  From @kmsg (/dev/kmsg opened before the unload), read up to its
+ * end; false if no such line came.
+ */
+bool zp_unload_report(int kmsg, unsigned long *returned, unsigned long *inflight)
+{
+	char rec[1024];
+	const char *msg;
+	bool found = false;
+	ssize_t n;
+
+	while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n < 0)
+			continue;	/* records overwritten before we read them */
+		rec[n] = '\0';
+		msg = strstr(rec, "zeropage: unload: ");
+		if (msg && sscanf(msg, "zeropage: unload: %lu diverted faults returned while unloading, %lu of them",
+				  returned, inflight) == 2)
+			found = true;
+	}
+	return found;
+}
+
 bool zp_module_loaded(void)
 {
 	return !access("/sys/module/zeropage/initstate", F_OK);

@@ -102,6 +102,8 @@ bool zp_counters(long *v);
 /* finit_module(ZP_KO, @params) and delete_module(): 0 or -errno. */
 int zp_module_load(const char *params);
 int zp_module_unload(void);
+/* The unload's report: faults returned while unloading, in flight as it began. */
+bool zp_unload_report(int kmsg, unsigned long *returned, unsigned long *inflight);
 bool zp_module_loaded(void);
 
 /* Read @n pages from @p, return the sum of the first byte of each. */

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zp_testmod: puts a process into states the guest tests cannot reach from
+ * user space alone, so that the module's answers to them can fail:
+ *
+ *  - an mm the OOM reaper is tearing down (MMF_UNSTABLE), where a read
+ *    fault must raise SIGBUS, as the kernel's do_anonymous_page() does;
+ *  - a zero-page PTE without the special bit, which the audit
+ *    (vm_normal_page probe) must report.
+ *
+ * Test bed only (selftests/kmod): it is never packaged.  The PTE it writes
+ * is not counted in the mm's RSS and must be cleared with ZPT_CLEAR_PTE
+ * before the mapping is unmapped, or zap_pte_range() would take the zero
+ * page for a normal page.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#ifndef ZP_HAVE_MM_FLAGS_SET
+#include <linux/sched/coredump.h>
+#endif
+
+#include "zp_testmod.h"
+
+static int zpt_set_plain_zero(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct vm_area_struct *vma = data;
+
+	if (!pte_none(ptep_get(ptep)))
+		return -EEXIST;
+	set_pte_at(vma->vm_mm, addr, ptep,
+		   pfn_pte(page_to_pfn(ZERO_PAGE(addr)), vma->vm_page_prot));
+	return 0;
+}
+
+static int zpt_clear(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct vm_area_struct *vma = data;
+
+	/* A stale TLB entry maps only the zero page: the munmap flushes it. */
+	ptep_get_and_clear(vma->vm_mm, addr, ptep);
+	return 0;
+}
+
+/* Apply @fn to the PTE of @addr in an anonymous private VMA of the caller. */
+static int zpt_on_pte(unsigned long addr, pte_fn_t fn)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int ret = -EINVAL;
+
+	addr &= PAGE_MASK;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED))
+		ret = apply_to_page_range(mm, addr, PAGE_SIZE, fn, vma);
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+static long zpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case ZPT_MM_UNSTABLE:
+#ifdef ZP_HAVE_MM_FLAGS_SET
+		mm_flags_set(MMF_UNSTABLE, current->mm);
+#else
+		set_bit(MMF_UNSTABLE, &current->mm->flags);
+#endif
+		return 0;
+	case ZPT_MAP_PLAIN_ZERO:
+		return zpt_on_pte(arg, zpt_set_plain_zero);
+	case ZPT_CLEAR_PTE:
+		return zpt_on_pte(arg, zpt_clear);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations zpt_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = zpt_ioctl,
+};
+
+static struct miscdevice zpt_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "zp_testmod",
+	.fops = &zpt_fops,
+};
+
+module_misc_device(zpt_dev);
+MODULE_DESCRIPTION("zeropage test bed helper: states for the guest tests (never shipped)");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The test module's ioctls on /dev/zp_testmod (selftests/kmod/), shared by
+ * the module and zp_test.  Each argument is a user address in the caller's
+ * own mm.
+ */
+#ifndef ZP_TESTMOD_H
+#define ZP_TESTMOD_H
+
+#include <linux/ioctl.h>
+
+#define ZP_TESTMOD_DEV "/dev/zp_testmod"
+
+/* Mark the caller's mm as the OOM reaper does (MMF_UNSTABLE); no argument. */
+#define ZPT_MM_UNSTABLE		_IO('z', 1)
+/* Map the zero page at the address without the special bit, read-only. */
+#define ZPT_MAP_PLAIN_ZERO	_IO('z', 2)
+/* Clear the PTE ZPT_MAP_PLAIN_ZERO set, before the mapping goes away. */
+#define ZPT_CLEAR_PTE		_IO('z', 3)
+
+#endif
