@@ -61,13 +61,24 @@ const char *zp_arch_verdict(void);
 int zp_hooks_attach(const char *strategy);
 void zp_hooks_detach(void);
 const char *zp_hooks_describe(void);
-void zp_hook_exit(void);
+/*
+ * Must unload wait for each fault diverted to the do_anonymous_page()
+ * replacement, or does RCU-tasks do?  RCU-tasks waits for every task
+ * preempted in a replacement, not for one that sleeps there voluntarily;
+ * that replacement never does, but on PREEMPT_RT its PTE lock can block,
+ * and an rtlock wait counts as a voluntary switch (nvcsw).  The
+ * handle_mm_fault() replacement runs the kernel's fault handler, which
+ * can sleep anywhere: it always takes an in-flight reference.
+ */
+#define ZP_ANON_TAKES_REF IS_ENABLED(CONFIG_PREEMPT_RT)
+/* A diverted fault returns; @ref: its diversion took an in-flight reference. */
+void zp_hook_exit(bool ref);
 int zp_audit_set(bool on);
 bool zp_audit_enabled(void);
 
 /*
  * fault.c: the decisions.  The *_route functions run in the ftrace
- * callback (preemption disabled, may not sleep) and say whether to divert
+ * callback (may not sleep, may be preempted) and say whether to divert
  * the call to the replacement, which runs in the faulting task's context.
  */
 bool zp_anon_fault_route(struct vm_fault *vmf);

@@ -20,10 +20,15 @@
  *   ZP_HAVE_PTEP_SET_PTE_AT        s390 7.x: set_ptes() no    ZP_S390_PTEP_SET_PTE_AT
  *                                  longer calls it
  *   ZP_HAVE_CPU_DCACHE_IS_ALIASING 6.9: cpu_dcache_is_aliasing() (zeropage_arch.h)
+ *   ZP_HAVE_FTRACE_REGS_ARGUMENT   6.x: ftrace_regs_get_argument() zp_fregs_argument(),
+ *                                  (6.1 x86: a pt_regs inside)   ZP_FTRACE_ARGS
+ *   ZP_HAVE_FTRACE_REGS_SET_IP     6.x: ftrace_instruction_      zp_fregs_set_ip()
+ *                                  pointer_set() renamed
  */
 #ifndef ZEROPAGE_COMPAT_H
 #define ZEROPAGE_COMPAT_H
 
+#include <linux/ftrace.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #ifndef ZP_HAVE_MMF_DISABLE_THP_SPLIT
@@ -118,6 +123,35 @@ static inline bool zp_mm_thp_disabled(struct vm_area_struct *vma)
  */
 #if defined(CONFIG_S390) && defined(ZP_HAVE_PTEP_SET_PTE_AT)
 #define ZP_S390_PTEP_SET_PTE_AT
+#endif
+
+/*
+ * ftrace with arguments (CONFIG_DYNAMIC_FTRACE_WITH_ARGS): a callback that
+ * reads its arguments and changes the instruction pointer through
+ * ftrace_regs needs no SAVE_REGS trampoline.  Before the accessors, x86's
+ * ftrace_regs is a pt_regs whose argument registers the trampoline saves.
+ */
+#if defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS) && \
+	(defined(ZP_HAVE_FTRACE_REGS_ARGUMENT) || defined(CONFIG_X86))
+#define ZP_FTRACE_ARGS
+
+static inline unsigned long zp_fregs_argument(struct ftrace_regs *fregs, unsigned int n)
+{
+#ifdef ZP_HAVE_FTRACE_REGS_ARGUMENT
+	return ftrace_regs_get_argument(fregs, n);
+#else
+	return regs_get_kernel_argument(&fregs->regs, n);
+#endif
+}
+
+static inline void zp_fregs_set_ip(struct ftrace_regs *fregs, unsigned long ip)
+{
+#ifdef ZP_HAVE_FTRACE_REGS_SET_IP
+	ftrace_regs_set_instruction_pointer(fregs, ip);
+#else
+	ftrace_instruction_pointer_set(fregs, ip);
+#endif
+}
 #endif
 
 #endif /* ZEROPAGE_COMPAT_H */

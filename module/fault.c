@@ -220,7 +220,7 @@ vm_fault_t zp_do_anonymous_page(struct vm_fault *vmf)
 	 */
 	if (zp_pte_locked(vmf->vma, vmf->pmd, vmf->address, true) == ZP_PTE_UNSTABLE)
 		ret = VM_FAULT_SIGBUS;
-	zp_hook_exit();
+	zp_hook_exit(ZP_ANON_TAKES_REF);
 	return ret;
 }
 
@@ -370,6 +370,6 @@ vm_fault_t zp_handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 
 	flags = zp_mm_fault_prepare(vma, address, flags);
 	ret = handle_mm_fault(vma, address, flags, regs);
-	zp_hook_exit();
+	zp_hook_exit(true);
 	return ret;
 }

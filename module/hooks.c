@@ -3,7 +3,7 @@
  * Hook resolution and attachment.
  *
  * The fault hooks are ftrace callbacks with IPMODIFY, the mechanism
- * livepatch uses: the callback (preemption disabled) only decides, and a
+ * livepatch uses: the callback (which may not sleep) only decides, and a
  * fault the module wants is diverted to a replacement function that runs in
  * the faulting task's own context, where the PTE lock may be taken even on
  * PREEMPT_RT, where spinlocks sleep.  A kprobe pre-handler could not do that.
@@ -39,6 +39,7 @@
 
 #include "zeropage.h"
 #include "zeropage_arch.h"
+#include "zeropage_compat.h"
 
 #if !defined(CONFIG_KPROBES) || !defined(CONFIG_HAVE_REGS_AND_STACK_ACCESS_API) || \
 	!defined(ZP_ARCH_ARG_REGS)
@@ -134,9 +135,9 @@ unsigned long zp_kernel_function(const char *name)
 }
 
 /*
- * Faults diverted to a replacement and not yet returned from it.  The
- * replacement may sleep (in handle_mm_fault(), or on an RT PTE lock), so
- * unload waits for this count to drain, not merely for a grace period.
+ * Faults diverted to a replacement that may sleep and not yet returned
+ * from it (ZP_ANON_TAKES_REF says which), so that unload waits for them to
+ * drain, not merely for RCU-tasks.
  */
 static struct percpu_ref zp_inflight;
 static DECLARE_COMPLETION(zp_inflight_drained);
@@ -146,22 +147,47 @@ static void zp_inflight_release(struct percpu_ref *ref)
 	complete(&zp_inflight_drained);
 }
 
-void zp_hook_exit(void)
+void zp_hook_exit(bool ref)
 {
 	zp_count(ZP_STAT_RETURNED);
-	percpu_ref_put(&zp_inflight);
+	if (ref)
+		percpu_ref_put(&zp_inflight);
 }
 
 #ifdef ZP_HOOK_DIVERT
 
-/* The callback's half: may this fault be diverted? */
-static bool zp_hook_enter(void)
+/* The callback's half: may this fault be diverted (@ref: taking a reference)? */
+static bool zp_hook_enter(bool ref)
 {
-	if (!percpu_ref_tryget_live(&zp_inflight))
+	if (ref && !percpu_ref_tryget_live(&zp_inflight))
 		return false;
 	zp_count(ZP_STAT_DIVERTED);
 	return true;
 }
+
+#ifdef ZP_FTRACE_ARGS
+/*
+ * As livepatch does where the kernel has ftrace with arguments: the
+ * trampoline saves only the argument registers, and the callback is called
+ * without the recursion-assist wrapper (FTRACE_OPS_FL_RECURSION) or
+ * disabled preemption.  It cannot recurse (it calls nothing that reaches a
+ * hooked function) and does not mind preemption (per-CPU counters with
+ * this_cpu ops; percpu_ref has its own RCU).
+ */
+#define ZP_FTRACE_FLAGS FTRACE_OPS_FL_IPMODIFY
+
+static unsigned long zp_arg(struct ftrace_regs *fregs, unsigned int n)
+{
+	return zp_fregs_argument(fregs, n);
+}
+
+static void zp_divert(struct ftrace_regs *fregs, void *to)
+{
+	zp_fregs_set_ip(fregs, (unsigned long)to);
+}
+#else
+#define ZP_FTRACE_FLAGS (FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | \
+			 FTRACE_OPS_FL_RECURSION)
 
 static unsigned long zp_arg(struct ftrace_regs *fregs, unsigned int n)
 {
@@ -172,6 +198,7 @@ static void zp_divert(struct ftrace_regs *fregs, void *to)
 {
 	instruction_pointer_set(ftrace_get_regs(fregs), (unsigned long)to);
 }
+#endif
 
 static void notrace zp_anon_page_thunk(unsigned long ip, unsigned long parent_ip,
 				       struct ftrace_ops *ops,
@@ -179,7 +206,7 @@ static void notrace zp_anon_page_thunk(unsigned long ip, unsigned long parent_ip
 {
 	struct vm_fault *vmf = (struct vm_fault *)zp_arg(fregs, 0);
 
-	if (zp_anon_fault_route(vmf) && zp_hook_enter())
+	if (zp_anon_fault_route(vmf) && zp_hook_enter(ZP_ANON_TAKES_REF))
 		zp_divert(fregs, zp_do_anonymous_page);
 }
 
@@ -192,7 +219,7 @@ static void notrace zp_mm_fault_thunk(unsigned long ip, unsigned long parent_ip,
 	/* The replacement calls the real handle_mm_fault(): let it through. */
 	if (within_module(parent_ip, THIS_MODULE))
 		return;
-	if (zp_mm_fault_route(vma, zp_arg(fregs, 2)) && zp_hook_enter())
+	if (zp_mm_fault_route(vma, zp_arg(fregs, 2)) && zp_hook_enter(true))
 		zp_divert(fregs, zp_handle_mm_fault);
 }
 
@@ -208,8 +235,7 @@ static const struct zp_strategy zp_strategies[] = {
 };
 
 static struct ftrace_ops zp_fault_ops = {
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
-		 FTRACE_OPS_FL_RECURSION,
+	.flags = ZP_FTRACE_FLAGS,
 };
 
 #ifdef CONFIG_KPROBES_ON_FTRACE
@@ -528,7 +554,7 @@ const char *zp_hooks_describe(void)
 	return "none";
 }
 
-void zp_hook_exit(void)
+void zp_hook_exit(bool ref)
 {
 }
 
