@@ -20,10 +20,12 @@
  *   ZP_HAVE_PTEP_SET_PTE_AT        s390 7.x: set_ptes() no    ZP_S390_PTEP_SET_PTE_AT
  *                                  longer calls it
  *   ZP_HAVE_CPU_DCACHE_IS_ALIASING 6.9: cpu_dcache_is_aliasing() (zeropage_arch.h)
- *   ZP_HAVE_FTRACE_REGS_ARGUMENT   6.x: ftrace_regs_get_argument() zp_fregs_argument(),
- *                                  (6.1 x86: a pt_regs inside)   ZP_FTRACE_ARGS
- *   ZP_HAVE_FTRACE_REGS_SET_IP     6.x: ftrace_instruction_      zp_fregs_set_ip()
+ *   ZP_HAVE_FTRACE_REGS_ARGUMENT   ftrace_regs_get_argument() zp_fregs_argument(),
+ *                                  (before: x86's ftrace_regs ZP_FTRACE_ARGS
+ *                                  is a pt_regs)
+ *   ZP_HAVE_FTRACE_REGS_SET_IP     ftrace_instruction_        zp_fregs_set_ip()
  *                                  pointer_set() renamed
+ *   ZP_HAVE_ARCH_FTRACE_REGS       6.12: __arch_ftrace_regs   zp_fregs_pt_regs()
  */
 #ifndef ZEROPAGE_COMPAT_H
 #define ZEROPAGE_COMPAT_H
@@ -152,6 +154,23 @@ static inline void zp_fregs_set_ip(struct ftrace_regs *fregs, unsigned long ip)
 	ftrace_instruction_pointer_set(fregs, ip);
 #endif
 }
+
+/*
+ * x86's ftrace_regs is a pt_regs whose saved argument registers the
+ * trampoline reloads after the callback, so an argument can be changed
+ * there (no accessor does that).  6.12 wraps it in __arch_ftrace_regs.
+ */
+#ifdef CONFIG_X86
+#define ZP_FREGS_PT_REGS
+static inline struct pt_regs *zp_fregs_pt_regs(struct ftrace_regs *fregs)
+{
+#ifdef ZP_HAVE_ARCH_FTRACE_REGS
+	return &arch_ftrace_regs(fregs)->regs;
+#else
+	return &fregs->regs;
+#endif
+}
+#endif
 #endif
 
 #endif /* ZEROPAGE_COMPAT_H */

@@ -68,22 +68,61 @@ static unsigned long zp_fault_around(struct vm_area_struct *vma,
 }
 
 enum zp_pte {
-	ZP_PTE_NONE,		/* the PTE is none (peek only) */
 	ZP_PTE_INSTALLED,	/* the module mapped the zero page */
 	ZP_PTE_PRESENT,		/* the PTE is populated (someone was first) */
 	ZP_PTE_NO_TABLE,	/* no page table (any more): the kernel's job */
 	ZP_PTE_UNSTABLE,	/* the OOM reaper is tearing the mm down */
 };
 
+/* The PTE of @addr in the table @pmdval points to; under rcu_read_lock(). */
+static inline pte_t *zp_pte_map(pmd_t pmdval, unsigned long addr)
+{
+#ifdef CONFIG_HIGHPTE
+	return (pte_t *)kmap_local_page(pmd_page(pmdval)) + pte_index(addr);
+#else
+	return pte_offset_kernel(&pmdval, addr);
+#endif
+}
+
+static inline void zp_pte_unmap(pte_t *ptep)
+{
+#ifdef CONFIG_HIGHPTE
+	kunmap_local(ptep);
+#endif
+}
+
 /*
- * Under the PTE lock of @addr, look at its PTE and, with @install, do what
- * the zero-page branch of do_anonymous_page() does: same checks, same PTE.
- * The table is mapped and locked as __pte_offset_map_lock() (not exported)
- * does it: page tables are RCU-freed since 6.5 and may be retracted under
- * us, so read the PMD once, lock, and confirm it did not change.
+ * Is the PTE of @addr none, read without its lock?  Only a hint, for a
+ * decision the kernel or zp_pte_locked() makes again under the lock.  The
+ * table cannot be freed under rcu_read_lock() (since 6.5 page tables are
+ * RCU-freed; before, only with the mmap lock the fault holds).
+ */
+static bool zp_pte_none_lockless(pmd_t *pmdp, unsigned long addr)
+{
+	bool none = false;
+	pmd_t pmdval;
+	pte_t *ptep;
+
+	rcu_read_lock();
+	pmdval = zp_pmdp_get_lockless(pmdp);
+	if (zp_pmd_is_table(pmdval)) {
+		ptep = zp_pte_map(pmdval, addr);
+		none = pte_none(ptep_get(ptep));
+		zp_pte_unmap(ptep);
+	}
+	rcu_read_unlock();
+	return none;
+}
+
+/*
+ * Under the PTE lock of @addr, do what the zero-page branch of
+ * do_anonymous_page() does: same checks, same PTE.  The table is mapped and
+ * locked as __pte_offset_map_lock() (not exported) does it: page tables are
+ * RCU-freed since 6.5 and may be retracted under us, so read the PMD once,
+ * lock, and confirm it did not change.
  */
 static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
-				 unsigned long addr, bool install)
+				 unsigned long addr)
 {
 	unsigned long around = 0;
 	enum zp_pte ret;
@@ -97,21 +136,14 @@ static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
 		ret = ZP_PTE_NO_TABLE;
 		goto out;
 	}
-#ifdef CONFIG_HIGHPTE
-	ptep = (pte_t *)kmap_local_page(pmd_page(pmdval)) + pte_index(addr);
-#else
-	ptep = pte_offset_kernel(&pmdval, addr);
-#endif
+	ptep = zp_pte_map(pmdval, addr);
 	ptl = pte_lockptr(vma->vm_mm, &pmdval);
 	spin_lock(ptl);
 	if (unlikely(!pmd_same(pmdval, zp_pmdp_get_lockless(pmdp)))) {
 		ret = ZP_PTE_NO_TABLE;
 	} else if (!pte_none(ptep_get(ptep))) {
-		if (install)
-			update_mmu_tlb(vma, addr, ptep);
+		update_mmu_tlb(vma, addr, ptep);
 		ret = ZP_PTE_PRESENT;
-	} else if (!install) {
-		ret = ZP_PTE_NONE;
 	} else if (check_stable_address_space(vma->vm_mm)) {
 		ret = ZP_PTE_UNSTABLE;
 	} else {
@@ -122,9 +154,7 @@ static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
 		ret = ZP_PTE_INSTALLED;
 	}
 	spin_unlock(ptl);
-#ifdef CONFIG_HIGHPTE
-	kunmap_local(ptep);
-#endif
+	zp_pte_unmap(ptep);
 out:
 	rcu_read_unlock();
 	if (ret == ZP_PTE_INSTALLED) {
@@ -218,7 +248,7 @@ vm_fault_t zp_do_anonymous_page(struct vm_fault *vmf)
 	 * Every outcome but a dying mm returns 0, as the kernel does: a
 	 * vanished page table just makes the access fault again.
 	 */
-	if (zp_pte_locked(vmf->vma, vmf->pmd, vmf->address, true) == ZP_PTE_UNSTABLE)
+	if (zp_pte_locked(vmf->vma, vmf->pmd, vmf->address) == ZP_PTE_UNSTABLE)
 		ret = VM_FAULT_SIGBUS;
 	zp_hook_exit(ZP_ANON_TAKES_REF);
 	return ret;
@@ -322,7 +352,7 @@ static unsigned int zp_never_flags(struct vm_area_struct *vma, pmd_t *pmdp,
 	if (pmd_none(pmdval)) {
 		if (zp_thp_possible(vma, addr))
 			goto pass;
-	} else if (zp_pte_locked(vma, pmdp, addr, false) != ZP_PTE_NONE) {
+	} else if (!zp_pte_none_lockless(pmdp, addr)) {
 		return flags;		/* not a missing-page fault */
 	}
 	if (!zp_never_maps_private(vma))
@@ -336,23 +366,40 @@ pass:
 
 /*
  * The module's part of a private anonymous read fault, before the kernel's
- * handle_mm_fault() sees it: install the zero page (mode always), or turn
- * the fault into a write fault (mode never: the flags to use are returned).
+ * walk: mode never returns the flags to use (*@flags); mode always returns
+ * the PMD entry whose table should get the zero page, if any.
  */
-unsigned int zp_mm_fault_prepare(struct vm_area_struct *vma, unsigned long address,
-				 unsigned int flags)
+static pmd_t *zp_early_decide(struct vm_area_struct *vma, unsigned long address,
+			      unsigned int *flags)
 {
 	pmd_t *pmdp = zp_find_pmd(vma->vm_mm, address);
 	pmd_t pmdval = pmdp ? zp_pmdp_get_lockless(pmdp) : __pmd(0);
 
 	if (!pmd_none(pmdval) && !zp_pmd_is_table(pmdval))
-		;	/* huge or changing PMD: not a 4 KiB fault */
-	else if (READ_ONCE(zp_mode) == ZP_MODE_NEVER)
-		flags = zp_never_flags(vma, pmdp, pmdval, address, flags);
-	else if (pmd_none(pmdval) || mm_forbids_zeropage(vma->vm_mm))
+		return NULL;	/* huge or changing PMD: not a 4 KiB fault */
+	if (READ_ONCE(zp_mode) == ZP_MODE_NEVER) {
+		*flags = zp_never_flags(vma, pmdp, pmdval, address, *flags);
+		return NULL;
+	}
+	if (pmd_none(pmdval) || mm_forbids_zeropage(vma->vm_mm)) {
 		zp_count(ZP_STAT_PASSED);
-	else
-		zp_pte_locked(vma, pmdp, address, true);
+		return NULL;
+	}
+	return pmdp;
+}
+
+/*
+ * Route 2, before the kernel's handle_mm_fault() (a kprobe, or a diversion
+ * to the replacement below): install the zero page (mode always), or
+ * return the flags to use (mode never).
+ */
+unsigned int zp_mm_fault_prepare(struct vm_area_struct *vma, unsigned long address,
+				 unsigned int flags)
+{
+	pmd_t *pmdp = zp_early_decide(vma, address, &flags);
+
+	if (pmdp)
+		zp_pte_locked(vma, pmdp, address);
 	return flags;
 }
 
@@ -371,5 +418,47 @@ vm_fault_t zp_handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 	flags = zp_mm_fault_prepare(vma, address, flags);
 	ret = handle_mm_fault(vma, address, flags, regs);
 	zp_hook_exit(true);
+	return ret;
+}
+
+/*
+ * ---- Route 3: __handle_mm_fault(), the kernel's walk (e.g. Debian 6.1,
+ * where do_anonymous_page() is inlined into it). ----
+ *
+ * It runs after handle_mm_fault() counted the fault and before
+ * mm_account_fault(), so a fault the module finishes itself keeps the
+ * kernel's accounting.  In the callback: mode never changes the flags
+ * (ZP_EARLY_FLAGS); mode always diverts a fault whose table exists and
+ * whose PTE reads none (ZP_EARLY_DIVERT) to zp_finish_read_fault().
+ */
+enum zp_early zp_inner_fault_route(struct vm_area_struct *vma, unsigned long address,
+				   unsigned int *flags)
+{
+	unsigned int was = *flags;
+	pmd_t *pmdp;
+
+	if (!zp_mm_fault_route(vma, was))
+		return ZP_EARLY_NONE;
+	pmdp = zp_early_decide(vma, address, flags);
+	if (pmdp && zp_pte_none_lockless(pmdp, address))
+		return ZP_EARLY_DIVERT;
+	return *flags != was ? ZP_EARLY_FLAGS : ZP_EARLY_NONE;
+}
+
+/*
+ * Replacement for __handle_mm_fault() on the faults routed above: the
+ * zero-page branch of do_anonymous_page(), and nothing of the kernel's
+ * after it, so it never sleeps.  Every outcome but a dying mm returns 0,
+ * as the kernel does.
+ */
+vm_fault_t zp_finish_read_fault(struct vm_area_struct *vma, unsigned long address,
+				unsigned int flags)
+{
+	pmd_t *pmdp = zp_find_pmd(vma->vm_mm, address);
+	vm_fault_t ret = 0;
+
+	if (pmdp && zp_pte_locked(vma, pmdp, address) == ZP_PTE_UNSTABLE)
+		ret = VM_FAULT_SIGBUS;
+	zp_hook_exit(false);
 	return ret;
 }

@@ -185,6 +185,15 @@ static void zp_divert(struct ftrace_regs *fregs, void *to)
 {
 	zp_fregs_set_ip(fregs, (unsigned long)to);
 }
+
+#ifdef ZP_FREGS_PT_REGS
+/* The trampoline reloads the argument registers from here. */
+#define ZP_CAN_SET_ARG
+static void zp_set_arg(struct ftrace_regs *fregs, unsigned int n, unsigned long val)
+{
+	*zp_regs_argp(zp_fregs_pt_regs(fregs), n) = val;
+}
+#endif
 #else
 #define ZP_FTRACE_FLAGS (FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | \
 			 FTRACE_OPS_FL_RECURSION)
@@ -197,6 +206,12 @@ static unsigned long zp_arg(struct ftrace_regs *fregs, unsigned int n)
 static void zp_divert(struct ftrace_regs *fregs, void *to)
 {
 	instruction_pointer_set(ftrace_get_regs(fregs), (unsigned long)to);
+}
+
+#define ZP_CAN_SET_ARG
+static void zp_set_arg(struct ftrace_regs *fregs, unsigned int n, unsigned long val)
+{
+	*zp_regs_argp(ftrace_get_regs(fregs), n) = val;
 }
 #endif
 
@@ -223,6 +238,32 @@ static void notrace zp_mm_fault_thunk(unsigned long ip, unsigned long parent_ip,
 		zp_divert(fregs, zp_handle_mm_fault);
 }
 
+#ifdef ZP_CAN_SET_ARG
+/* __handle_mm_fault(vma, address, flags): mode never's flags, or a diversion. */
+static void notrace zp_inner_fault_thunk(unsigned long ip, unsigned long parent_ip,
+					 struct ftrace_ops *ops,
+					 struct ftrace_regs *fregs)
+{
+	struct vm_area_struct *vma = (struct vm_area_struct *)zp_arg(fregs, 0);
+	unsigned int flags = zp_arg(fregs, 2);
+
+	switch (zp_inner_fault_route(vma, zp_arg(fregs, 1), &flags)) {
+	case ZP_EARLY_DIVERT:
+		if (zp_hook_enter(false))
+			zp_divert(fregs, zp_finish_read_fault);
+		break;
+	case ZP_EARLY_FLAGS:
+		/* Only ever adds bits: the register's upper half stays as it was. */
+		zp_set_arg(fregs, 2, zp_arg(fregs, 2) | flags);
+		break;
+	case ZP_EARLY_NONE:
+		break;
+	}
+}
+#else
+#define zp_inner_fault_thunk NULL	/* mode never could not change the flags */
+#endif
+
 struct zp_strategy {
 	const char *target;
 	ftrace_func_t thunk;
@@ -231,6 +272,7 @@ struct zp_strategy {
 #define ZP_HOOK_KIND "ftrace-ipmodify"
 static const struct zp_strategy zp_strategies[] = {
 	{ "do_anonymous_page", zp_anon_page_thunk },
+	{ "__handle_mm_fault", zp_inner_fault_thunk },
 	{ "handle_mm_fault", zp_mm_fault_thunk },
 };
 
@@ -269,6 +311,8 @@ static int zp_attach_fault(const struct zp_strategy *s)
 	ret = zp_resolve(s->target, &addr);
 	if (ret)
 		return ret;
+	if (!s->thunk)
+		return -EOPNOTSUPP;
 	zp_fault_ops.func = s->thunk;
 	ret = ftrace_set_filter_ip(&zp_fault_ops, addr, 0, 0);
 #ifndef CONFIG_KPROBES_ON_FTRACE
@@ -322,6 +366,7 @@ struct zp_strategy {
 #define ZP_HOOK_KIND "kprobe-inplace"
 static const struct zp_strategy zp_strategies[] = {
 	{ "do_anonymous_page", NULL },	/* replacing it needs a diversion */
+	{ "__handle_mm_fault", NULL },
 	{ "handle_mm_fault", zp_mm_fault_pre },
 };
 
@@ -477,13 +522,13 @@ int zp_hooks_attach(const char *strategy)
 	}
 	if (ret) {
 		pr_err("refusing to load: no usable fault hook (%s): %s\n",
-		       forced ? strategy : "tried do_anonymous_page, handle_mm_fault",
+		       forced ? strategy : "tried do_anonymous_page, __handle_mm_fault, handle_mm_fault",
 		       zp_attach_error(ret));
 		percpu_ref_exit(&zp_inflight);
 		return ret;
 	}
 
-	if (!strcmp(zp_attached->target, "handle_mm_fault"))
+	if (strcmp(zp_attached->target, "do_anonymous_page"))
 		zp_mm_fault_init();	/* until then, the conservative answers */
 	zp_cow_probed = !register_kprobe(&zp_wp_probe);
 	if (!zp_cow_probed)

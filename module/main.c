@@ -57,7 +57,7 @@ static char *hook = "auto";
 static int zp_hook_param_set(const char *val, const struct kernel_param *kp)
 {
 	static const char * const names[] = {
-		"auto", "do_anonymous_page", "handle_mm_fault",
+		"auto", "do_anonymous_page", "__handle_mm_fault", "handle_mm_fault",
 	};
 	int i;
 
@@ -73,7 +73,7 @@ static const struct kernel_param_ops zp_hook_param_ops = {
 	.free = param_free_charp,
 };
 module_param_cb(hook, &zp_hook_param_ops, &hook, 0444);
-MODULE_PARM_DESC(hook, "auto|do_anonymous_page|handle_mm_fault: fault hook to attach (default auto)");
+MODULE_PARM_DESC(hook, "auto|do_anonymous_page|__handle_mm_fault|handle_mm_fault: fault hook to attach (default auto)");
 
 static int __init zp_init(void)
 {

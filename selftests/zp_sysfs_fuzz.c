@@ -51,7 +51,8 @@ static const char *const around_words[] = {
 	"4096", "8192", "16384", "32768", "65536", "131072", "262144", "524288",
 	"1048576", "2097152",
 };
-static const char *const hook_words[] = { "auto", "do_anonymous_page", "handle_mm_fault" };
+static const char *const hook_words[] = { "auto", "do_anonymous_page", "__handle_mm_fault",
+					   "handle_mm_fault" };
 
 enum { K_ENABLED, K_AUDIT, K_AROUND, K_MODE, K_HOOK };
 #define KNOB(n, w, num) { n, w, ARRAY_SIZE(w), num, "" }
@@ -422,6 +423,17 @@ static bool param_special(unsigned char c)
  * A parameter string of known meaning: one to three name[=value] words.
  * Sets the model in knobs[] and returns whether the load must succeed.
  */
+/* A forced hook's place in the module's chain; auto: any kernel has it. */
+static unsigned int hook_rank(const char *hook)
+{
+	unsigned int i;
+
+	for (i = 1; i < ARRAY_SIZE(hook_words); i++)
+		if (!strcmp(hook, hook_words[i]))
+			return i;
+	return ARRAY_SIZE(hook_words);
+}
+
 static bool gen_params(char *s, const char *native)
 {
 	static char val[MAX_LEN];
@@ -464,9 +476,8 @@ static bool gen_params(char *s, const char *native)
 		else
 			strcpy(k->state, word);
 	}
-	/* The forced hook must exist in this kernel. */
-	return ok && (strcmp(knobs[K_HOOK].state, "do_anonymous_page") ||
-		      !strcmp(native, "do_anonymous_page"));
+	/* The forced hook must exist here: it is native, or comes after it. */
+	return ok && hook_rank(knobs[K_HOOK].state) >= hook_rank(native);
 }
 
 /* Anything at all but NUL: only consistency can be judged. */
@@ -533,9 +544,13 @@ static int fuzz_params(unsigned int count)
 		  "refusing to load: |parameters '.*' after `--' ignored)|"
 		  "taints kernel|module verification failed");
 	f = fopen("/proc/kallsyms", "r");
-	while (f && fgets(line, sizeof(line), f))
+	while (f && fgets(line, sizeof(line), f)) {
 		if (strstr(line, " do_anonymous_page\n"))
 			native = "do_anonymous_page";
+		else if (strstr(line, " __handle_mm_fault\n") &&
+			 hook_rank(native) > hook_rank("__handle_mm_fault"))
+			native = "__handle_mm_fault";
+	}
 	if (f)
 		fclose(f);
 	for (i = 0; i < count; i++) {

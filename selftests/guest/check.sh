@@ -3,10 +3,18 @@
 # refusals and bad input.  Prints TAP; the host counts and judges it.
 . /tests/tap.sh
 
-if grep -qw do_anonymous_page /proc/kallsyms; then
-	native=do_anonymous_page
-else
-	native=handle_mm_fault
+# The hook to expect, from the kernel's symbols: the first of
+# do_anonymous_page and __handle_mm_fault (diversions: ftrace-ipmodify
+# only) that the kernel has as a traceable function, else handle_mm_fault.
+FILTERS=/sys/kernel/debug/tracing/available_filter_functions
+traceable() {
+	grep -qw "$1" /proc/kallsyms && { [ ! -r $FILTERS ] || grep -q "^$1\( \|\$\)" $FILTERS; }
+}
+native=handle_mm_fault
+if [ "${ZP_HOOK_KIND:-ftrace-ipmodify}" = ftrace-ipmodify ]; then
+	for f in do_anonymous_page __handle_mm_fault; do
+		traceable $f && native=$f && break
+	done
 fi
 tap_diag "kernel $(uname -r), expected hook $native"
 KPROBES=/sys/kernel/debug/kprobes/list
@@ -102,8 +110,8 @@ never_thp_off() {
 	done
 }
 if [ -e $thp ]; then
-	# Only the handle_mm_fault hook decides for the kernel's THP path.
-	never_thp_off $([ $native = handle_mm_fault ] && thp_flags_unknown)
+	# Only the hooks before the kernel's walk decide for its THP path.
+	never_thp_off $([ $native != do_anonymous_page ] && thp_flags_unknown)
 	with_thp always zp_test thp
 	# Per-size THP (6.8+): 64 KiB folios only.  With 4 KiB pages.
 	mthp=${thp%/enabled}/hugepages-64kB/enabled
@@ -228,9 +236,20 @@ for p in mode=bogus mode= fault_around_bytes=3000 fault_around_bytes=$((2 * span
 	tap_eq "bad parameter $p fails with EINVAL" $rc 22
 	tap_check "bad parameter $p leaves nothing behind" test ! -e $ZP_SYS
 done
-if [ $native = do_anonymous_page ]; then
-	tap_check "forced fallback hook=handle_mm_fault loads" zp_load hook=handle_mm_fault
-	tap_eq "fallback: hook says handle_mm_fault" "$(cat $ZP_SYS/hook)" "handle_mm_fault ftrace-ipmodify"
+# The later hooks of the chain, forced: the fallbacks where the kernel
+# inlined an earlier target.
+case $native in
+do_anonymous_page) fallbacks="__handle_mm_fault handle_mm_fault" ;;
+__handle_mm_fault) fallbacks=handle_mm_fault ;;
+*) fallbacks= ;;
+esac
+for hook in $fallbacks; do
+	if ! traceable $hook; then
+		tap_skip "forced fallback hook=$hook" "no traceable $hook in this kernel"
+		continue
+	fi
+	tap_check "forced fallback hook=$hook loads" zp_load hook=$hook
+	tap_eq "fallback: hook says $hook" "$(cat $ZP_SYS/hook)" "$hook ftrace-ipmodify"
 	zp_test always
 	echo never >$ZP_SYS/enabled
 	zp_test never
@@ -240,7 +259,8 @@ if [ $native = do_anonymous_page ]; then
 		with_thp always zp_test thp
 	fi
 	zp_unload
-else
+done
+if ! grep -qw do_anonymous_page /proc/kallsyms; then
 	dmesg -c >/dev/null
 	zp_test load /lib/modules/zeropage.ko hook=do_anonymous_page
 	tap_eq "refusal: hook=do_anonymous_page where it is inlined fails with ENOENT" $? 2
