@@ -71,21 +71,44 @@ if any(k[1] == "rss1g" for k in runs):
 def ratio(a, b):
     return a / b if a and b else float("nan")
 
+def goal_met(val, goal):
+    op, bound = goal.split()
+    ok = val <= float(bound) if op == "≤" else val >= float(bound)
+    if val != val:
+        return "not measured"
+    if ok:
+        return "met"
+    miss = abs(val / float(bound) - 1) * 100
+    return f"missed by {miss:.2f} %" if miss < 1 else f"missed by {miss:.1f} %"
+
+# SPEC §5, in the order it gives them.
 targets = [
-    ("(a) read fault, always / stock", ratio(med("always", "read"), med("stock", "read")), "≤ 1.02"),
-    ("(b) write fault, always / stock", ratio(med("always", "write"), med("stock", "write")), "≤ 1.01"),
-    ("(b) write fault, never / stock", ratio(med("never", "write"), med("stock", "write")), "≤ 1.01"),
-    ("(d) shared anon read, always / stock", ratio(med("always", "shared-read"), med("stock", "shared-read")), "≤ 1.01"),
-    ("(d) private file read, always / stock", ratio(med("always", "file-read"), med("stock", "file-read")), "≤ 1.01"),
-    ("(c) read-then-write, stock / never (speed-up)", ratio(med("stock", "rtw"), med("never", "rtw")), "≥ 1.5"),
-    ("(c) read-then-write never / plain write stock", ratio(med("never", "rtw"), med("stock", "write")), "≤ 1.05"),
+    ("read fault, always / stock", ratio(med("always", "read"), med("stock", "read")), "≤ 1.02"),
+    ("write fault, always / stock", ratio(med("always", "write"), med("stock", "write")), "≤ 1.005"),
+    ("write fault, never / stock", ratio(med("never", "write"), med("stock", "write")), "≤ 1.005"),
+    ("shared anon read, always / stock", ratio(med("always", "shared-read"), med("stock", "shared-read")), "≤ 1.005"),
+    ("private file read, always / stock", ratio(med("always", "file-read"), med("stock", "file-read")), "≤ 1.005"),
+    ("read-then-write never / plain write stock", ratio(med("never", "rtw"), med("stock", "write")), "≤ 1.02"),
     ("fault-around 64 KiB: sequential read, stock / fa64k (speed-up)", ratio(med("stock", "read"), med("fa64k", "read")), "≥ 5"),
     ("fault-around 64 KiB: random read, fa64k / stock", ratio(med("fa64k", "rand-read"), med("stock", "rand-read")), "≤ 1.02"),
-    ("fault-around 64 KiB: munmap, fa64k / stock", ratio(med("fa64k", "munmap"), med("stock", "munmap")), "≤ 1.1"),
 ]
-out += ["", "| SPEC §5 target | measured | target |", "|---|---|---|"]
+out += ["", "| SPEC §5 target | measured | target | verdict |", "|---|---|---|---|"]
 for name, val, goal in targets:
-    out.append(f"| {name} | {val:.3f} | {goal} |")
+    out.append(f"| {name} | {val:.3f} | {goal} | {goal_met(val, goal)} |")
+
+# Where a read fault's extra cost goes, from the cells above: a write fault
+# passes the hook without being taken (the trampoline and the callback's
+# first checks); the rest is the decision, the diversion and the
+# replacement, less the kernel work they replace.
+def delta(cfg, case):
+    a, b = med(cfg, case), med("stock", case)
+    return a - b if a is not None and b is not None else float("nan")
+
+entry, read = delta("always", "write"), delta("always", "read")
+out += ["", "| the module's cost per fault, always | per page |", "|---|---|",
+        f"| entry, a fault the hook does not take (write: always − stock) | {entry:+.0f} |",
+        f"| decision, diversion and replacement, net (read − write extra) | {read - entry:+.0f} |",
+        f"| read fault in all (read: always − stock) | {read:+.0f} |"]
 open(prefix + ".md", "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench: for each kernel (ZP_BENCH_KERNELS, default "6.1 6.12") and
+# make bench: for each kernel (ZP_BENCH_KERNELS, default "6.1 6.12 7.3") and
 # each clock (ZP_BENCH_CLOCKS, default "wall icount") boot one guest and
 # measure every configuration there in interleaved rounds; write
 # bench/results/<kernel>[-icount].md and .png and print the tables.
@@ -47,7 +47,7 @@ session() {
 	log "wrote $res.md and $res.png"
 }
 
-for want in ${ZP_BENCH_KERNELS:-6.1 6.12}; do
+for want in ${ZP_BENCH_KERNELS:-6.1 6.12 7.3}; do
 	read -r name release root < <(grep "^$want " "$ZP_OUT/kernels.list") ||
 		die "no kernel $want in the bed"
 	"$bed/build-module.sh" "$release" "$root" "$ZP_OUT/bench-$name"

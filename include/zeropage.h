@@ -71,8 +71,24 @@ const char *zp_hooks_describe(void);
  * can sleep anywhere: it always takes an in-flight reference.
  */
 #define ZP_ANON_TAKES_REF IS_ENABLED(CONFIG_PREEMPT_RT)
-/* A diverted fault returns; @ref: its diversion took an in-flight reference. */
-void zp_hook_exit(bool ref);
+void zp_inflight_put(void);
+
+/*
+ * A diverted fault returns; @ref: its diversion took an in-flight
+ * reference.  Inline: it is on every diverted fault's path.
+ */
+static inline void zp_hook_exit(bool ref)
+{
+	zp_count(ZP_STAT_RETURNED);
+	if (ref)
+		zp_inflight_put();
+}
+
+/* A fault that reads (the only kind the module takes). */
+static inline bool zp_is_read_fault(unsigned int flags)
+{
+	return !(flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE));
+}
 int zp_audit_set(bool on);
 bool zp_audit_enabled(void);
 
@@ -81,7 +97,7 @@ bool zp_audit_enabled(void);
  * callback (may not sleep, may be preempted) and say whether to divert
  * the call to the replacement, which runs in the faulting task's context.
  */
-bool zp_anon_fault_route(struct vm_fault *vmf);
+bool zp_anon_fault_route(struct vm_fault *vmf);	/* for read faults */
 vm_fault_t zp_do_anonymous_page(struct vm_fault *vmf);
 void zp_mm_fault_init(void);
 bool zp_mm_fault_route(struct vm_area_struct *vma, unsigned int flags);

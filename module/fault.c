@@ -172,11 +172,6 @@ static inline bool zp_private_anon(struct vm_area_struct *vma)
 	       !userfaultfd_armed(vma);
 }
 
-static inline bool zp_is_read_fault(unsigned int flags)
-{
-	return !(flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE));
-}
-
 /*
  * Mode never maps a private page only where a write fault would be allowed:
  * a VM_WRITE mapping whose protection key permits writes.  A PROT_READ
@@ -212,7 +207,7 @@ bool zp_anon_fault_route(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 
-	if (!zp_is_read_fault(vmf->flags) || (vma->vm_flags & VM_SHARED))
+	if (vma->vm_flags & VM_SHARED)
 		return false;
 	if (userfaultfd_armed(vma))
 		goto pass;

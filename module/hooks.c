@@ -147,11 +147,9 @@ static void zp_inflight_release(struct percpu_ref *ref)
 	complete(&zp_inflight_drained);
 }
 
-void zp_hook_exit(bool ref)
+void zp_inflight_put(void)
 {
-	zp_count(ZP_STAT_RETURNED);
-	if (ref)
-		percpu_ref_put(&zp_inflight);
+	percpu_ref_put(&zp_inflight);
 }
 
 #ifdef ZP_HOOK_DIVERT
@@ -221,6 +219,9 @@ static void notrace zp_anon_page_thunk(unsigned long ip, unsigned long parent_ip
 {
 	struct vm_fault *vmf = (struct vm_fault *)zp_arg(fregs, 0);
 
+	/* Most faults end here: written ones, without a call. */
+	if (!zp_is_read_fault(vmf->flags))
+		return;
 	if (zp_anon_fault_route(vmf) && zp_hook_enter(ZP_ANON_TAKES_REF))
 		zp_divert(fregs, zp_do_anonymous_page);
 }
@@ -599,7 +600,7 @@ const char *zp_hooks_describe(void)
 	return "none";
 }
 
-void zp_hook_exit(bool ref)
+void zp_inflight_put(void)
 {
 }
 
