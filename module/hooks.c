@@ -248,6 +248,8 @@ static void notrace zp_inner_fault_thunk(unsigned long ip, unsigned long parent_
 	struct vm_area_struct *vma = (struct vm_area_struct *)zp_arg(fregs, 0);
 	unsigned int flags = zp_arg(fregs, 2);
 
+	if (!zp_is_read_fault(flags))
+		return;		/* every fault passes here: writes without a call */
 	switch (zp_inner_fault_route(vma, zp_arg(fregs, 1), &flags)) {
 	case ZP_EARLY_DIVERT:
 		if (zp_hook_enter(false))
