@@ -3,8 +3,8 @@
 # Build an initramfs (static busybox, the module, the test module
 # zp_testmod.ko where build-module.sh put one beside it, the selftest
 # binaries) for one kernel and boot it under QEMU TCG; the guest runs
-# /tests/RUN.sh.  The console goes to OUTDIR/console.log, what RUN.sh prints (TAP) to
-# OUTDIR/report.log.
+# /tests/RUN.sh.  The console goes to OUTDIR/console.log, what RUN.sh
+# prints (TAP) to OUTDIR/report.log.
 # Environment: ZP_GUEST_APPEND (more kernel command line, e.g. zp.stress=long),
 # ZP_GUEST_EXTRA (a directory copied over the initramfs root),
 # ZP_GUEST_TIMEOUT (s), ZP_GUEST_CPUS, ZP_GUEST_MEM (MiB), ZP_GUEST_ACCEL
