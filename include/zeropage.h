@@ -89,6 +89,7 @@ static inline bool zp_is_read_fault(unsigned int flags)
 {
 	return !(flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE));
 }
+
 int zp_audit_set(bool on);
 bool zp_audit_enabled(void);
 
@@ -103,11 +104,13 @@ void zp_mm_fault_init(void);
 bool zp_mm_fault_route(struct vm_area_struct *vma, unsigned int flags);
 vm_fault_t zp_handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			      unsigned int flags, struct pt_regs *regs);
+
 enum zp_early {
 	ZP_EARLY_NONE,		/* the kernel's fault, as it came */
 	ZP_EARLY_FLAGS,		/* the kernel's, with the flags changed */
 	ZP_EARLY_DIVERT,	/* the module's: divert to the replacement */
 };
+
 enum zp_early zp_inner_fault_route(struct vm_area_struct *vma, unsigned long address,
 				   unsigned int *flags);
 vm_fault_t zp_finish_read_fault(struct vm_area_struct *vma, unsigned long address,

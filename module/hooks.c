@@ -524,9 +524,10 @@ int zp_hooks_attach(const char *strategy)
 		pr_info("cannot hook %s: %s (%d)\n", s->target, zp_attach_error(ret), ret);
 	}
 	if (ret) {
+		if (!forced)
+			strategy = "tried do_anonymous_page, __handle_mm_fault, handle_mm_fault";
 		pr_err("refusing to load: no usable fault hook (%s): %s\n",
-		       forced ? strategy : "tried do_anonymous_page, __handle_mm_fault, handle_mm_fault",
-		       zp_attach_error(ret));
+		       strategy, zp_attach_error(ret));
 		percpu_ref_exit(&zp_inflight);
 		return ret;
 	}
