@@ -419,10 +419,6 @@ static bool param_special(unsigned char c)
 	return !c || strchr(" \t\n\v\f\r\"", c) || c == 0xa0;
 }
 
-/*
- * A parameter string of known meaning: one to three name[=value] words.
- * Sets the model in knobs[] and returns whether the load must succeed.
- */
 /* A forced hook's place in the module's chain; auto: any kernel has it. */
 static unsigned int hook_rank(const char *hook)
 {
@@ -434,6 +430,10 @@ static unsigned int hook_rank(const char *hook)
 	return ARRAY_SIZE(hook_words);
 }
 
+/*
+ * A parameter string of known meaning: one to three name[=value] words.
+ * Sets the model in knobs[] and returns whether the load must succeed.
+ */
 static bool gen_params(char *s, const char *native)
 {
 	static char val[MAX_LEN];

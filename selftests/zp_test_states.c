@@ -40,16 +40,19 @@ static void kmsg(const char *line)
 	write_file("/dev/kmsg", line);
 }
 
+/* A child's exit status for "SIGBUS came, and was handled". */
+#define EXIT_SIGBUS 42
+
 static void exit_on_sigbus(int sig)
 {
 	(void)sig;
-	_exit(42);
+	_exit(EXIT_SIGBUS);
 }
 
 /* A child's end as words: "exit 0", "SIGBUS (handled)", "SIGSEGV". */
 static const char *status_str(int status, char *buf, size_t size)
 {
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 42)
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SIGBUS)
 		snprintf(buf, size, "SIGBUS (handled)");
 	else if (WIFEXITED(status))
 		snprintf(buf, size, "exit %d", WEXITSTATUS(status));
@@ -89,7 +92,7 @@ void test_unstable(void)
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		die("fork/wait");
 	grew = delta_end(&d);
-	tap_result(WIFEXITED(status) && WEXITSTATUS(status) == 42,
+	tap_result(WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SIGBUS,
 		   "unstable mm (mode %s): a read fault raises SIGBUS (want SIGBUS (handled), got %s)",
 		   zp_get_mode(), status_str(status, got, sizeof(got)));
 	tap_result(grew[ZP_ZERO] == 0,
@@ -105,7 +108,7 @@ void test_unstable(void)
  */
 void test_audit_violation(void)
 {
-	long viol0 = zp_stat("audit_violations"), walk0 = zp_stat("walker_zero");
+	long viol = zp_stat("audit_violations"), walk = zp_stat("walker_zero");
 	int fd = testmod_open(), err;
 	char *p = map_aligned(PAGE, PAGE);
 	bool zero;
@@ -118,14 +121,12 @@ void test_audit_violation(void)
 	kmsg(EXPECT_AUDIT_DONE);
 	munmap(p, PAGE);
 	close(fd);
+	viol = zp_stat("audit_violations") - viol;
+	walk = zp_stat("walker_zero") - walk;
 	tap_result(zero, "audit violation: zp_testmod mapped the zero page without the special bit (errno %d)",
 		   err);
-	tap_result(zp_stat("audit_violations") - viol0 == 1,
-		   "audit violation: counted (audit_violations: want +1, got %+ld)",
-		   zp_stat("audit_violations") - viol0);
-	tap_result(zp_stat("walker_zero") - walk0 >= 1,
-		   "audit violation: walker_zero counts it (want >= +1, got %+ld)",
-		   zp_stat("walker_zero") - walk0);
+	tap_result(viol == 1, "audit violation: counted (audit_violations: want +1, got %+ld)", viol);
+	tap_result(walk >= 1, "audit violation: walker_zero counts it (want >= +1, got %+ld)", walk);
 }
 
 /* ---- unloading while a diverted fault sleeps in the kernel ---- */
