@@ -6,6 +6,11 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+. "$here/chroot.sh"
+# Nothing the run mounted stays mounted under the cache when it ends (a
+# chroot's /proc, a build's bind mounts): whoever removes the tree next
+# must not reach through a mount into the host.
+trap 'chroot_umount_all "$ZP_CACHE" || log "still mounted under $ZP_CACHE"' EXIT
 
 set=${ZP_BED_SET:-check}
 tap_file=$ZP_OUT/results.tap list=$ZP_OUT/kernels.list
