@@ -3,6 +3,7 @@
 #ifndef ZEROPAGE_H
 #define ZEROPAGE_H
 
+#include <linux/jump_label.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 
@@ -48,6 +49,7 @@ unsigned long zp_stat_sum(enum zp_stat stat);
 
 /* Runtime knobs (sysfs.c owns their parsing, fault.c reads them). */
 extern int zp_mode;
+const char *zp_mode_name(int mode);
 extern unsigned int zp_fault_around_bytes;
 #define ZP_FAULT_AROUND_MAX	(PTRS_PER_PTE * PAGE_SIZE)
 int zp_parse_mode(const char *buf, size_t count);
@@ -115,6 +117,55 @@ enum zp_early zp_inner_fault_route(struct vm_area_struct *vma, unsigned long add
 				   unsigned int *flags);
 vm_fault_t zp_finish_read_fault(struct vm_area_struct *vma, unsigned long address,
 				unsigned int flags);
+
+/*
+ * cgroup_policy.c: a zero-page mode for a cgroup v2 subtree, with the
+ * counters its faults add to (those before ZP_STAT_COW_FROM_ZERO).
+ */
+struct zp_policy_counts {
+	unsigned long count[ZP_STAT_COW_FROM_ZERO];
+};
+
+struct zp_policy {
+	struct hlist_node node;		/* in the table, under RCU */
+	struct hlist_node dead;		/* awaiting its grace period */
+	u64 id;				/* the cgroup's */
+	int mode;
+	struct zp_policy_counts __percpu *counts;
+	char path[];			/* from the cgroup2 root */
+};
+
+DECLARE_STATIC_KEY_FALSE(zp_cgroup_policies);
+
+/* Does any cgroup have a policy?  A patched-out branch while none does. */
+static __always_inline bool zp_policies_set(void)
+{
+	return static_branch_unlikely(&zp_cgroup_policies);
+}
+
+/* The current task's nearest policy, or NULL; under rcu_read_lock(). */
+struct zp_policy *zp_policy_current(void);
+ssize_t zp_policy_store(const char *buf, size_t count);
+ssize_t zp_policy_show(char *buf, bool stats);
+void zp_policies_exit(void);
+
+/* The mode a fault of @policy's (NULL: no policy) gets. */
+static __always_inline int zp_mode_for(const struct zp_policy *policy)
+{
+	return policy ? READ_ONCE(policy->mode) : READ_ONCE(zp_mode);
+}
+
+/* Count @stat globally and, with a policy, for its entry. */
+static __always_inline void zp_count_for(enum zp_stat stat,
+					 struct zp_policy *policy)
+{
+	zp_count(stat);
+	if (policy)
+		this_cpu_inc(policy->counts->count[stat]);
+}
+
+/* fault.c: a huge-PMD read fault, before the kernel's huge-zero-page check. */
+void zp_huge_read_fault(struct vm_fault *vmf);
 
 /* sysfs.c */
 int zp_sysfs_init(void);

@@ -67,6 +67,22 @@ static unsigned long zp_fault_around(struct vm_area_struct *vma,
 	return filled;
 }
 
+/*
+ * A zero page mapped for a task under a policy counts for its entry too: a
+ * second look-up, as the decision's entry was only valid in its own RCU
+ * section (and route 1 decides in another function).
+ */
+static noinline void zp_policy_count_zero(void)
+{
+	struct zp_policy *policy;
+
+	rcu_read_lock();
+	policy = zp_policy_current();
+	if (policy)
+		this_cpu_inc(policy->counts->count[ZP_STAT_ZERO_MAPPED]);
+	rcu_read_unlock();
+}
+
 enum zp_pte {
 	ZP_PTE_INSTALLED,	/* the module mapped the zero page */
 	ZP_PTE_PRESENT,		/* the PTE is populated (someone was first) */
@@ -161,6 +177,8 @@ out:
 		zp_count(ZP_STAT_ZERO_MAPPED);
 		if (around)
 			zp_count_add(ZP_STAT_AROUND_MAPPED, around);
+		if (zp_policies_set())
+			zp_policy_count_zero();
 	}
 	return ret;
 }
@@ -177,7 +195,7 @@ static inline bool zp_private_anon(struct vm_area_struct *vma)
  * a VM_WRITE mapping whose protection key permits writes.  A PROT_READ
  * mapping keeps the zero page: nothing can dirty a private page there.
  */
-static inline bool zp_write_allowed(struct vm_area_struct *vma)
+static __always_inline bool zp_write_allowed(struct vm_area_struct *vma)
 {
 	return (vma->vm_flags & VM_WRITE) &&
 	       arch_vma_access_permitted(vma, true, false, false);
@@ -196,14 +214,16 @@ static inline bool zp_soft_dirty_tracked(struct vm_area_struct *vma)
 }
 
 /* Mode never gives this VMA's read faults a private page. */
-static inline bool zp_never_maps_private(struct vm_area_struct *vma)
+static __always_inline bool zp_never_maps_private(struct vm_area_struct *vma)
 {
 	return zp_write_allowed(vma) && !zp_soft_dirty_tracked(vma);
 }
 
 /* ---- Route 1: do_anonymous_page() is a symbol (e.g. Debian 6.12). ---- */
 
-bool zp_anon_fault_route(struct vm_fault *vmf)
+/* The decision for a fault whose task has @policy (NULL: none). */
+static __always_inline bool zp_anon_decide(struct vm_fault *vmf,
+					   struct zp_policy *policy)
 {
 	struct vm_area_struct *vma = vmf->vma;
 
@@ -212,11 +232,11 @@ bool zp_anon_fault_route(struct vm_fault *vmf)
 	if (userfaultfd_armed(vma))
 		goto pass;
 
-	if (READ_ONCE(zp_mode) == ZP_MODE_NEVER) {
+	if (zp_mode_for(policy) == ZP_MODE_NEVER) {
 		if (!zp_never_maps_private(vma))
 			goto pass;
 		vmf->flags |= FAULT_FLAG_WRITE;
-		zp_count(ZP_STAT_PRIVATE_MAPPED);
+		zp_count_for(ZP_STAT_PRIVATE_MAPPED, policy);
 		return false;
 	}
 
@@ -230,8 +250,26 @@ bool zp_anon_fault_route(struct vm_fault *vmf)
 		goto pass;
 	return true;
 pass:
-	zp_count(ZP_STAT_PASSED);
+	zp_count_for(ZP_STAT_PASSED, policy);
 	return false;
+}
+
+/* Out of line: no stack frame on the path without policies. */
+static noinline bool zp_anon_decide_cg(struct vm_fault *vmf)
+{
+	bool divert;
+
+	rcu_read_lock();
+	divert = zp_anon_decide(vmf, zp_policy_current());
+	rcu_read_unlock();
+	return divert;
+}
+
+bool zp_anon_fault_route(struct vm_fault *vmf)
+{
+	if (zp_policies_set())
+		return zp_anon_decide_cg(vmf);
+	return zp_anon_decide(vmf, NULL);
 }
 
 /* Replacement for do_anonymous_page() on the faults routed above. */
@@ -342,7 +380,7 @@ static bool zp_thp_possible(struct vm_area_struct *vma, unsigned long addr)
  */
 static unsigned int zp_never_flags(struct vm_area_struct *vma, pmd_t *pmdp,
 				   pmd_t pmdval, unsigned long addr,
-				   unsigned int flags)
+				   unsigned int flags, struct zp_policy *policy)
 {
 	if (pmd_none(pmdval)) {
 		if (zp_thp_possible(vma, addr))
@@ -352,10 +390,10 @@ static unsigned int zp_never_flags(struct vm_area_struct *vma, pmd_t *pmdp,
 	}
 	if (!zp_never_maps_private(vma))
 		goto pass;
-	zp_count(ZP_STAT_PRIVATE_MAPPED);
+	zp_count_for(ZP_STAT_PRIVATE_MAPPED, policy);
 	return flags | FAULT_FLAG_WRITE;
 pass:
-	zp_count(ZP_STAT_PASSED);
+	zp_count_for(ZP_STAT_PASSED, policy);
 	return flags;
 }
 
@@ -364,23 +402,46 @@ pass:
  * walk: mode never returns the flags to use (*@flags); mode always returns
  * the PMD entry whose table should get the zero page, if any.
  */
-static pmd_t *zp_early_decide(struct vm_area_struct *vma, unsigned long address,
-			      unsigned int *flags)
+static __always_inline pmd_t *zp_early_decide(struct vm_area_struct *vma,
+					      unsigned long address,
+					      unsigned int *flags,
+					      struct zp_policy *policy)
 {
 	pmd_t *pmdp = zp_find_pmd(vma->vm_mm, address);
 	pmd_t pmdval = pmdp ? zp_pmdp_get_lockless(pmdp) : __pmd(0);
 
 	if (!pmd_none(pmdval) && !zp_pmd_is_table(pmdval))
 		return NULL;	/* huge or changing PMD: not a 4 KiB fault */
-	if (READ_ONCE(zp_mode) == ZP_MODE_NEVER) {
-		*flags = zp_never_flags(vma, pmdp, pmdval, address, *flags);
+	if (zp_mode_for(policy) == ZP_MODE_NEVER) {
+		*flags = zp_never_flags(vma, pmdp, pmdval, address, *flags, policy);
 		return NULL;
 	}
 	if (pmd_none(pmdval) || mm_forbids_zeropage(vma->vm_mm)) {
-		zp_count(ZP_STAT_PASSED);
+		zp_count_for(ZP_STAT_PASSED, policy);
 		return NULL;
 	}
 	return pmdp;
+}
+
+/* Out of line: no stack frame on the path without policies. */
+static noinline pmd_t *zp_early_decide_cg(struct vm_area_struct *vma,
+					  unsigned long address,
+					  unsigned int *flags)
+{
+	pmd_t *pmdp;
+
+	rcu_read_lock();
+	pmdp = zp_early_decide(vma, address, flags, zp_policy_current());
+	rcu_read_unlock();
+	return pmdp;
+}
+
+static pmd_t *zp_early(struct vm_area_struct *vma, unsigned long address,
+		       unsigned int *flags)
+{
+	if (zp_policies_set())
+		return zp_early_decide_cg(vma, address, flags);
+	return zp_early_decide(vma, address, flags, NULL);
 }
 
 /*
@@ -391,7 +452,7 @@ static pmd_t *zp_early_decide(struct vm_area_struct *vma, unsigned long address,
 unsigned int zp_mm_fault_prepare(struct vm_area_struct *vma, unsigned long address,
 				 unsigned int flags)
 {
-	pmd_t *pmdp = zp_early_decide(vma, address, &flags);
+	pmd_t *pmdp = zp_early(vma, address, &flags);
 
 	if (pmdp)
 		zp_pte_locked(vma, pmdp, address);
@@ -434,7 +495,7 @@ enum zp_early zp_inner_fault_route(struct vm_area_struct *vma, unsigned long add
 
 	if (!zp_mm_fault_route(vma, was))
 		return ZP_EARLY_NONE;
-	pmdp = zp_early_decide(vma, address, flags);
+	pmdp = zp_early(vma, address, flags);
 	if (pmdp && zp_pte_none_lockless(pmdp, address))
 		return ZP_EARLY_DIVERT;
 	return *flags != was ? ZP_EARLY_FLAGS : ZP_EARLY_NONE;
@@ -456,4 +517,31 @@ vm_fault_t zp_finish_read_fault(struct vm_area_struct *vma, unsigned long addres
 		ret = VM_FAULT_SIGBUS;
 	zp_hook_exit(false);
 	return ret;
+}
+
+/*
+ * ---- The huge path: do_huge_pmd_anonymous_page(vmf), before its
+ * huge-zero-page branch. ----
+ *
+ * Only a cgroup's policy acts here (the global mode leaves THP to the
+ * kernel's use_zero_page): in a never cgroup a read fault gets what a
+ * write would, a huge page where THP gives one, so read-then-write
+ * pre-touch keeps its huge pages.  Runs in a kprobe handler.
+ */
+void zp_huge_read_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct zp_policy *policy;
+
+	if (!zp_policies_set() || !zp_is_read_fault(vmf->flags) ||
+	    userfaultfd_armed(vma))
+		return;
+	rcu_read_lock();
+	policy = zp_policy_current();
+	if (policy && READ_ONCE(policy->mode) == ZP_MODE_NEVER &&
+	    zp_never_maps_private(vma)) {
+		vmf->flags |= FAULT_FLAG_WRITE;
+		zp_count_for(ZP_STAT_PRIVATE_MAPPED, policy);
+	}
+	rcu_read_unlock();
 }

@@ -403,6 +403,7 @@ static void zp_detach_fault(void)
 
 static const struct zp_strategy *zp_attached;
 static bool zp_cow_probed;
+static bool zp_huge_probed;
 static char zp_hook_desc[96];
 
 static const char *zp_attach_error(int err)
@@ -459,6 +460,18 @@ static int zp_normal_page_pre(struct kprobe *kp, struct pt_regs *regs)
 	}
 	return zp_kprobe_done(kp, regs);
 }
+
+/* do_huge_pmd_anonymous_page(vmf): cgroup policies on the huge path. */
+static int zp_huge_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	zp_huge_read_fault((struct vm_fault *)zp_regs_arg(regs, 0));
+	return zp_kprobe_done(kp, regs);
+}
+
+static struct kprobe zp_huge_probe = {
+	.symbol_name = "do_huge_pmd_anonymous_page",
+	.pre_handler = zp_huge_pre,
+};
 
 static struct kprobe zp_wp_probe = {
 	.symbol_name = "do_wp_page",
@@ -534,6 +547,9 @@ int zp_hooks_attach(const char *strategy)
 
 	if (strcmp(zp_attached->target, "do_anonymous_page"))
 		zp_mm_fault_init();	/* until then, the conservative answers */
+	zp_huge_probed = !register_kprobe(&zp_huge_probe);
+	if (!zp_huge_probed && IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		pr_info("do_huge_pmd_anonymous_page cannot be probed: huge read faults ignore cgroup policies\n");
 	zp_cow_probed = !register_kprobe(&zp_wp_probe);
 	if (!zp_cow_probed)
 		pr_info("do_wp_page cannot be probed: stats/cow_from_zero stays 0\n");
@@ -560,6 +576,8 @@ void zp_hooks_detach(void)
 	zp_audit_set(false);
 	if (zp_cow_probed)
 		unregister_kprobe(&zp_wp_probe);
+	if (zp_huge_probed)
+		unregister_kprobe(&zp_huge_probe);
 	zp_detach_fault();
 	/* ... then wait for the diverted faults still running ... */
 	percpu_ref_kill(&zp_inflight);

@@ -23,8 +23,7 @@ static int zp_mode_param_set(const char *val, const struct kernel_param *kp)
 
 static int zp_mode_param_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%s\n",
-			  READ_ONCE(zp_mode) == ZP_MODE_ALWAYS ? "always" : "never");
+	return sysfs_emit(buf, "%s\n", zp_mode_name(READ_ONCE(zp_mode)));
 }
 
 static const struct kernel_param_ops zp_mode_param_ops = {
@@ -90,7 +89,7 @@ static int __init zp_init(void)
 		zp_hooks_detach();
 		return ret;
 	}
-	pr_info("loaded, mode %s\n", READ_ONCE(zp_mode) == ZP_MODE_ALWAYS ? "always" : "never");
+	pr_info("loaded, mode %s\n", zp_mode_name(READ_ONCE(zp_mode)));
 	return 0;
 }
 
@@ -98,6 +97,7 @@ static void __exit zp_exit(void)
 {
 	zp_sysfs_exit();
 	zp_hooks_detach();
+	zp_policies_exit();
 	pr_info("unloaded\n");
 }
 

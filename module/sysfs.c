@@ -57,6 +57,11 @@ static int zp_match_word(const char *buf, size_t count,
 	return -EINVAL;
 }
 
+const char *zp_mode_name(int mode)
+{
+	return zp_mode_names[mode];
+}
+
 int zp_parse_mode(const char *buf, size_t count)
 {
 	return zp_match_word(buf, count, zp_mode_names, ARRAY_SIZE(zp_mode_names));
@@ -150,12 +155,32 @@ static ssize_t arch_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%s\n", zp_arch_verdict());
 }
 
+static ssize_t cgroups_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return zp_policy_show(buf, false);
+}
+
+static ssize_t cgroups_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	return zp_policy_store(buf, count);
+}
+
+static ssize_t cgroup_stats_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return zp_policy_show(buf, true);
+}
+
 static struct kobj_attribute enabled_attr = __ATTR_RW_MODE(enabled, 0644);
 static struct kobj_attribute audit_attr = __ATTR_RW_MODE(audit, 0644);
 static struct kobj_attribute fault_around_bytes_attr =
 	__ATTR_RW_MODE(fault_around_bytes, 0644);
 static struct kobj_attribute hook_attr = __ATTR_RO(hook);
 static struct kobj_attribute arch_attr = __ATTR_RO(arch);
+static struct kobj_attribute cgroups_attr = __ATTR_RW_MODE(cgroups, 0644);
+static struct kobj_attribute cgroup_stats_attr = __ATTR_RO(cgroup_stats);
 
 static struct attribute *zp_attrs[] = {
 	&enabled_attr.attr,
@@ -163,6 +188,8 @@ static struct attribute *zp_attrs[] = {
 	&fault_around_bytes_attr.attr,
 	&hook_attr.attr,
 	&arch_attr.attr,
+	&cgroups_attr.attr,
+	&cgroup_stats_attr.attr,
 	NULL,
 };
 

@@ -15,6 +15,8 @@
  *   zp_test common         behaviour that must not depend on the mode
  *   zp_test softdirty      soft-dirty tracking over read faults
  *   zp_test toggle         a mode write takes effect on the next fault
+ *   zp_test cgroup         per-cgroup policies: interface, siblings in both
+ *                          modes, inheritance, removal, limits, huge path
  *   zp_test audit          vm_normal_page auditing (audit must be 1)
  *   zp_test audit-violation  the audit reports a plain zero PTE made by
  *                          zp_testmod.ko (audit must be 1)
@@ -470,6 +472,8 @@ int main(int argc, char **argv)
 		test_softdirty();
 	} else if (!strcmp(what, "toggle")) {
 		test_toggle();
+	} else if (!strcmp(what, "cgroup")) {
+		test_cgroup();
 	} else if (!strcmp(what, "audit")) {
 		test_audit();
 	} else if (!strcmp(what, "unstable")) {
@@ -481,7 +485,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "around") && argc > 2) {
 		test_around(strtoul(argv[2], NULL, 0));
 	} else {
-		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|audit|audit-violation|unstable|unload-waits|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
+		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|cgroup|audit|audit-violation|unstable|unload-waits|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
 		return 2;
 	}
 	return zp_failures ? 1 : 0;

@@ -4,7 +4,8 @@
  * mode contracts, main), zp_test_vm.c (mappings and kernel features the
  * module must respect), zp_test_uffd.c (userfaultfd), zp_test_around.c
  * (fault-around, audit), zp_test_softdirty.c (soft-dirty tracking),
- * zp_test_states.c (kernel states set up on purpose, some by zp_testmod).
+ * zp_test_states.c (kernel states set up on purpose, some by zp_testmod),
+ * zp_test_cgroup.c (per-cgroup policies).
  */
 #ifndef ZP_TEST_H
 #define ZP_TEST_H
@@ -63,5 +64,6 @@ void test_softdirty(void);
 void test_unstable(void);
 void test_audit_violation(void);
 void test_unload_waits(void);
+void test_cgroup(void);
 
 #endif

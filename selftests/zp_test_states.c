@@ -131,34 +131,6 @@ void test_audit_violation(void)
 
 /* ---- unloading while a diverted fault sleeps in the kernel ---- */
 
-#define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
-
-/* The selected word of a THP setting ("[always] madvise never"), or a 0/1. */
-static void thp_get(const char *file, char *buf, size_t size)
-{
-	char path[128], line[128], *b, *e;
-	FILE *f;
-
-	snprintf(path, sizeof(path), THP_DIR "%s", file);
-	f = fopen(path, "r");
-	if (!f || !fgets(line, sizeof(line), f))
-		die("read %s", path);
-	fclose(f);
-	b = strchr(line, '[');
-	b = b ? b + 1 : line;
-	e = b + strcspn(b, "]\n");
-	*e = '\0';
-	snprintf(buf, size, "%s", b);
-}
-
-static void thp_set(const char *file, const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), THP_DIR "%s", file);
-	write_file(path, val);
-}
-
 static bool in_disk_sleep(void *arg)
 {
 	char path[64], stat[256], *s;

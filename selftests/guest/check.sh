@@ -126,6 +126,8 @@ if [ -e $thp ]; then
 fi
 echo always >$ZP_SYS/enabled
 zp_test toggle
+# ---- per-cgroup policies (cgroups, cgroup_stats) ----
+zp_test cgroup
 
 # ---- audit (with zram swap, for MADV_PAGEOUT) ----
 swapon /dev/zram0 || tap_diag "no zram swap in this guest"

@@ -367,6 +367,37 @@ void cg_remove(const char *cg)
 		die("rmdir %s: still busy after 60 s", cg);
 }
 
+/* The selected word of a THP setting ("[always] madvise never"), or a 0/1. */
+void thp_get(const char *file, char *buf, size_t size)
+{
+	char path[128], line[128], *b, *e;
+	FILE *f;
+
+	snprintf(path, sizeof(path), THP_DIR "%s", file);
+	f = fopen(path, "r");
+	if (!f || !fgets(line, sizeof(line), f))
+		die("read %s", path);
+	fclose(f);
+	b = strchr(line, '[');
+	b = b ? b + 1 : line;
+	e = b + strcspn(b, "]\n");
+	*e = '\0';
+	snprintf(buf, size, "%s", b);
+}
+
+void thp_set(const char *file, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), THP_DIR "%s", file);
+	write_file(path, val);
+}
+
+long rollup_kb(const char *key)
+{
+	return status_kb("/proc/self/smaps_rollup", key);
+}
+
 void clear_soft_dirty(void)
 {
 	write_file("/proc/self/clear_refs", "4");

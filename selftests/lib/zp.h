@@ -33,6 +33,15 @@ char *map_anon(size_t bytes, int prot);
 /* The THP size (hpage_pmd_size), 0 without THP; memory aligned to it. */
 unsigned long thp_size(void);
 char *map_anon_thp(size_t bytes);
+/*
+ * A THP setting of /sys/kernel/mm/transparent_hugepage/: the selected
+ * word ("[always] madvise never") or the number; write one.
+ */
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
+void thp_get(const char *file, char *buf, size_t size);
+void thp_set(const char *file, const char *val);
+/* A "KEY: N kB" line of /proc/self/smaps_rollup (AnonHugePages). */
+long rollup_kb(const char *key);
 
 /* pagemap: the raw entry, and the PFN of @addr (0 if not present). */
 uint64_t pagemap_entry(const void *addr);

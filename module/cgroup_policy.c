@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Zero-page policy per cgroup v2: always or never for a cgroup and
+ * everything below it; the nearest listed ancestor of the faulting task's
+ * cgroup decides, else the global mode.
+ *
+ * Entries are keyed by cgroup id, which the kernel never reuses, and hold
+ * no reference: a removed cgroup cannot be looked up from a task any more,
+ * and its entry is pruned on the next read or write of the sysfs files
+ * (its path no longer resolves to that id).  The fault path only reads the
+ * hash table under RCU, behind a static key that is off while no entry
+ * exists, so a machine without policies pays a patched-out branch.
+ */
+#include <linux/cgroup.h>
+#include <linux/hashtable.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include "zeropage.h"
+
+#ifndef CONFIG_CGROUPS
+#error "zeropage needs CONFIG_CGROUPS"
+#endif
+
+#define ZP_POLICY_MAX		64
+/* Every listing, with a line per entry, must fit the page sysfs gives. */
+#define ZP_POLICY_LINE_EXTRA	64	/* counters, mode, separators */
+
+DEFINE_STATIC_KEY_FALSE(zp_cgroup_policies);
+
+static DEFINE_HASHTABLE(zp_policy_table, 6);
+static DEFINE_MUTEX(zp_policy_lock);	/* writers; the fault path uses RCU */
+static unsigned int zp_policy_nr;
+static size_t zp_policy_bytes;		/* what the listings need, at most */
+
+static struct zp_policy *zp_policy_find(u64 id)
+{
+	struct zp_policy *p;
+
+	hash_for_each_possible_rcu(zp_policy_table, p, node, id)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
+struct zp_policy *zp_policy_current(void)
+{
+	struct cgroup *cg = task_dfl_cgroup(current);
+	struct zp_policy *p;
+
+	for (; cg; cg = cgroup_parent(cg)) {
+		p = zp_policy_find(cgroup_id(cg));
+		if (p)
+			return p;
+	}
+	return NULL;
+}
+
+static size_t zp_policy_cost(const struct zp_policy *p)
+{
+	return strlen(p->path) + ZP_POLICY_LINE_EXTRA;
+}
+
+/* Unhash @p; the caller frees it after a grace period. */
+static void zp_policy_unlink(struct zp_policy *p, struct hlist_head *dead)
+{
+	hash_del_rcu(&p->node);
+	zp_policy_nr--;
+	zp_policy_bytes -= zp_policy_cost(p);
+	hlist_add_head(&p->dead, dead);
+	if (!zp_policy_nr)
+		static_branch_disable(&zp_cgroup_policies);
+}
+
+/* Free what zp_policy_unlink() took out, once no fault can still see it. */
+static void zp_policy_free_dead(struct hlist_head *dead)
+{
+	struct hlist_node *tmp;
+	struct zp_policy *p;
+
+	if (hlist_empty(dead))
+		return;
+	synchronize_rcu();
+	hlist_for_each_entry_safe(p, tmp, dead, dead) {
+		free_percpu(p->counts);
+		kfree(p);
+	}
+}
+
+/* Is the cgroup @p was set on still there under the same path? */
+static bool zp_policy_alive(const struct zp_policy *p)
+{
+	struct cgroup *cg = cgroup_get_from_path(p->path);
+	bool alive;
+
+	if (IS_ERR(cg))
+		return false;
+	alive = cgroup_id(cg) == p->id;
+	cgroup_put(cg);
+	return alive;
+}
+
+/* Drop the entries of removed cgroups; under zp_policy_lock. */
+static void zp_policy_prune(struct hlist_head *dead)
+{
+	struct hlist_node *tmp;
+	struct zp_policy *p;
+	int bkt;
+
+	hash_for_each_safe(zp_policy_table, bkt, tmp, p, node)
+		if (!zp_policy_alive(p))
+			zp_policy_unlink(p, dead);
+}
+
+/* The cgroup at @path (relative to the cgroup2 root) with a reference. */
+static struct cgroup *zp_cgroup_at(const char *path)
+{
+	struct cgroup *cg;
+
+	if (path[0] != '/')
+		return ERR_PTR(-EINVAL);
+	cg = cgroup_get_from_path(path);
+	if (IS_ERR(cg))
+		return ERR_PTR(-ENOENT);	/* also a file, not a directory */
+	return cg;
+}
+
+static int zp_policy_add(struct cgroup *cg, int mode)
+{
+	char *path = kmalloc(PATH_MAX, GFP_KERNEL);
+	struct zp_policy *p;
+	int len;
+
+	if (!path)
+		return -ENOMEM;
+	/* The canonical path: no doubled or trailing slashes. */
+	len = cgroup_path(cg, path, PATH_MAX);
+	if (len < 0 || len >= PATH_MAX) {
+		kfree(path);
+		return -ENAMETOOLONG;
+	}
+	if (zp_policy_nr >= ZP_POLICY_MAX ||
+	    zp_policy_bytes + len + ZP_POLICY_LINE_EXTRA > PAGE_SIZE) {
+		kfree(path);
+		return -ENOSPC;
+	}
+	p = kzalloc(struct_size(p, path, len + 1), GFP_KERNEL);
+	if (p)
+		p->counts = alloc_percpu(struct zp_policy_counts);
+	if (!p || !p->counts) {
+		kfree(p);
+		kfree(path);
+		return -ENOMEM;
+	}
+	p->id = cgroup_id(cg);
+	p->mode = mode;
+	memcpy(p->path, path, len + 1);
+	kfree(path);
+	hash_add_rcu(zp_policy_table, &p->node, p->id);
+	zp_policy_nr++;
+	zp_policy_bytes += zp_policy_cost(p);
+	static_branch_enable(&zp_cgroup_policies);
+	return 0;
+}
+
+/* "MODE PATH": MODE always, never or inherit (removes the entry). */
+ssize_t zp_policy_store(const char *buf, size_t count)
+{
+	size_t len = count;
+	HLIST_HEAD(dead);
+	struct zp_policy *p;
+	const char *space;
+	struct cgroup *cg;
+	char *path;
+	int mode, ret;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	space = memchr(buf, ' ', len);
+	if (!space || memchr(buf, '\0', len) || memchr(buf, '\n', len))
+		return -EINVAL;
+	if (space - buf == 7 && !memcmp(buf, "inherit", 7))
+		mode = -1;
+	else
+		mode = zp_parse_mode(buf, space - buf);
+	if (mode < -1)
+		return mode;
+	path = kmemdup_nul(space + 1, buf + len - space - 1, GFP_KERNEL);
+	if (!path)
+		return -ENOMEM;
+	cg = zp_cgroup_at(path);
+	kfree(path);
+	if (IS_ERR(cg))
+		return PTR_ERR(cg);
+
+	mutex_lock(&zp_policy_lock);
+	zp_policy_prune(&dead);
+	p = zp_policy_find(cgroup_id(cg));
+	ret = 0;
+	if (p && mode < 0)
+		zp_policy_unlink(p, &dead);
+	else if (p)
+		WRITE_ONCE(p->mode, mode);
+	else if (mode >= 0)
+		ret = zp_policy_add(cg, mode);
+	mutex_unlock(&zp_policy_lock);
+	cgroup_put(cg);
+	zp_policy_free_dead(&dead);
+	return ret ? ret : count;
+}
+
+static unsigned long zp_policy_sum(const struct zp_policy *p, enum zp_stat stat)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(p->counts, cpu)->count[stat];
+	return sum;
+}
+
+/* The listing of `cgroups` (@stats false) or `cgroup_stats` into @buf. */
+ssize_t zp_policy_show(char *buf, bool stats)
+{
+	HLIST_HEAD(dead);
+	struct zp_policy *p;
+	ssize_t len = 0;
+	int bkt;
+
+	mutex_lock(&zp_policy_lock);
+	zp_policy_prune(&dead);
+	hash_for_each(zp_policy_table, bkt, p, node) {
+		if (stats)
+			len += sysfs_emit_at(buf, len, "%lu %lu %lu %s\n",
+					     zp_policy_sum(p, ZP_STAT_ZERO_MAPPED),
+					     zp_policy_sum(p, ZP_STAT_PRIVATE_MAPPED),
+					     zp_policy_sum(p, ZP_STAT_PASSED), p->path);
+		else
+			len += sysfs_emit_at(buf, len, "%s %s\n",
+					     zp_mode_name(p->mode), p->path);
+	}
+	mutex_unlock(&zp_policy_lock);
+	zp_policy_free_dead(&dead);
+	return len;
+}
+
+/* At unload, after the hooks are gone: nothing can look entries up. */
+void zp_policies_exit(void)
+{
+	HLIST_HEAD(dead);
+	struct hlist_node *tmp;
+	struct zp_policy *p;
+	int bkt;
+
+	mutex_lock(&zp_policy_lock);
+	hash_for_each_safe(zp_policy_table, bkt, tmp, p, node)
+		zp_policy_unlink(p, &dead);
+	mutex_unlock(&zp_policy_lock);
+	zp_policy_free_dead(&dead);
+}

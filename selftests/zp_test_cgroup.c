@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zp_test cgroup: the per-cgroup policies (the cgroups and cgroup_stats
+ * files).  Each workload runs in a child moved into its cgroup, and what
+ * the guest kernel did is read there: zero PFNs, RssAnon, the cgroup's
+ * memory.current, minor faults, AnonHugePages.  Leaves the global mode
+ * always and no policy behind.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "zp_test.h"
+
+#define CG_PAGES ((size_t)1024)
+#define CG_MAX 65	/* one more than the module's limit on entries */
+#define NEVER_CG "/zp-never"
+#define ALWAYS_CG "/zp-always"
+#define CHILD_CG NEVER_CG "/child"
+
+/* What one workload saw, written by the child into shared memory. */
+struct cg_seen {
+	long read_faults, write_faults, rss_kb, mem_bytes, huge_kb;
+	size_t zero;
+	int done;
+};
+
+static char *cg_dir(const char *cg)
+{
+	static char dir[4][128];
+	static int next;
+	char *d = dir[next++ % 4];
+
+	snprintf(d, sizeof(dir[0]), CG_ROOT "%s", cg);
+	return d;
+}
+
+/* @cg's memory.current; 0 where it has no memory controller. */
+static long mem_current(const char *cg)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg_dir(cg));
+	return access(path, F_OK) ? 0 : cg_read(cg_dir(cg), "memory.current", NULL);
+}
+
+/* Write "MODE PATH" to the cgroups file: 0 or -errno. */
+static int policy_set(const char *mode, const char *cg)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "%s %s\n", mode, cg);
+	return zp_write("cgroups", line, strlen(line));
+}
+
+/* Does the listing of @file have a line ending in " @cg"; its text in @line. */
+static bool listed(const char *file, const char *cg, char *line, size_t size)
+{
+	char path[128], buf[256];
+	size_t n = strlen(cg);
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/zeropage/%s", file);
+	f = fopen(path, "r");
+	if (!f)
+		die("open %s", path);
+	while (!found && fgets(buf, sizeof(buf), f)) {
+		size_t len = strcspn(buf, "\n");
+
+		buf[len] = '\0';
+		found = len > n && buf[len - n - 1] == ' ' && !strcmp(buf + len - n, cg);
+		if (found && line)
+			snprintf(line, size, "%s", buf);
+	}
+	fclose(f);
+	return found;
+}
+
+/* The counter @i (0 zero, 1 private, 2 passed) of @cg's cgroup_stats line. */
+static long policy_stat(const char *cg, int i)
+{
+	char line[256];
+	long v[3];
+
+	if (!listed("cgroup_stats", cg, line, sizeof(line)) ||
+	    sscanf(line, "%ld %ld %ld", &v[0], &v[1], &v[2]) != 3)
+		return -1;
+	return v[i];
+}
+
+static void expect_errno(int want, const char *line, const char *why)
+{
+	int got = zp_write("cgroups", line, strlen(line));
+
+	tap_result(got == -want, "cgroup: %s is refused with %s (got %s)", why,
+		   strerror(want), got ? strerror(-got) : "success");
+}
+
+static void test_interface(void)
+{
+	expect_errno(EINVAL, "sometimes " NEVER_CG "\n", "an unknown mode");
+	expect_errno(EINVAL, "never\n", "a line without a path");
+	expect_errno(EINVAL, "never zp-never\n", "a relative path");
+	expect_errno(EINVAL, "never  " NEVER_CG "\n", "two spaces");
+	expect_errno(EINVAL, "never " NEVER_CG "\n\n", "two newlines");
+	expect_errno(ENOENT, "never /zp-no-such-cgroup\n", "a missing cgroup");
+	expect_errno(ENOENT, "never /cgroup.procs\n", "a file, not a cgroup");
+	tap_result(!policy_set("never", NEVER_CG "//") && listed("cgroups", NEVER_CG, NULL, 0),
+		   "cgroup: a set path is listed in its canonical form");
+	tap_result(!policy_set("inherit", NEVER_CG) && !listed("cgroups", NEVER_CG, NULL, 0),
+		   "cgroup: inherit removes the entry");
+	tap_result(!policy_set("inherit", NEVER_CG),
+		   "cgroup: inherit on a cgroup without a policy succeeds");
+}
+
+/*
+ * In a child moved into @cg: map CG_PAGES small pages (or @huge bytes of
+ * THP-eligible memory), wait for @go, read them all, then write them all.
+ */
+static pid_t workload(const char *cg, size_t huge, int go, struct cg_seen *seen)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		size_t n = huge ? huge / PAGE : CG_PAGES;
+		char procs[160], *p, c;
+		long f0, f1, rss0, mem0;
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg_dir(cg));
+		write_file(procs, "0");
+		p = huge ? map_anon_thp(huge) : map_anon(n * PAGE, PROT_READ | PROT_WRITE);
+		if (read(go, &c, 1) != 1)
+			_exit(3);
+		mem0 = mem_current(cg);
+		rss0 = rss_anon_kb();
+		f0 = min_faults();
+		touch_read(p, n);
+		f1 = min_faults();
+		seen->read_faults = f1 - f0;
+		seen->rss_kb = rss_anon_kb() - rss0;
+		seen->mem_bytes = mem_current(cg) - mem0;
+		seen->zero = count_zero_pfns(p, n);
+		touch_write(p, n, 1);
+		seen->write_faults = min_faults() - f1;
+		seen->huge_kb = rollup_kb("AnonHugePages:");
+		seen->done = 1;
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * Run one workload per cgroup of @cgs (two at most) at the same time, into
+ * @seen; false if one died.
+ */
+static bool run_together(const char *const *cgs, int n, size_t huge, struct cg_seen *seen)
+{
+	struct cg_seen *shared = mmap(NULL, 2 * sizeof(*shared), PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int go[2], i, status;
+	pid_t pid[2];
+	bool ok = true;
+
+	if (shared == MAP_FAILED || pipe(go))
+		die("shared memory, pipe");
+	for (i = 0; i < n; i++)
+		pid[i] = workload(cgs[i], huge, go[0], &shared[i]);
+	if (write(go[1], "gg", n) != n)
+		die("start the workloads");
+	for (i = 0; i < n; i++) {
+		if (waitpid(pid[i], &status, 0) != pid[i])
+			die("wait");
+		seen[i] = shared[i];
+		if (!WIFEXITED(status) || WEXITSTATUS(status) || !seen[i].done) {
+			tap_result(false, "cgroup: the workload in %s ran to its end (status %#x)",
+				   cgs[i], status);
+			ok = false;
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	munmap(shared, 2 * sizeof(*shared));
+	return ok;
+}
+
+/* The never contract: one fault per page, charged and resident on read. */
+static void expect_never(const char *what, const struct cg_seen *s, bool memcg)
+{
+	/* RSS counters are cached per task on 6.1: up to 64 pages behind. */
+	long want_kb = (long)((CG_PAGES - 64) * PAGE / 1024);
+
+	tap_result(s->zero == 0, "cgroup %s: no read page is the zero page (got %zu)", what, s->zero);
+	tap_result(s->rss_kb >= want_kb, "cgroup %s: RssAnon grew on read (want >= %ld kB, got %ld kB)",
+		   what, want_kb, s->rss_kb);
+	if (memcg)
+		tap_result(s->mem_bytes >= (long)(CG_PAGES * PAGE * 9 / 10),
+			   "cgroup %s: memory.current grew on read (want >= %zu, got %ld)", what,
+			   CG_PAGES * PAGE * 9 / 10, s->mem_bytes);
+	tap_result(s->read_faults + s->write_faults <= (long)CG_PAGES + 16,
+		   "cgroup %s: one fault per page (want <= %zu, got %ld read + %ld write)", what,
+		   CG_PAGES + 16, s->read_faults, s->write_faults);
+}
+
+/* The always contract: the zero page on read, two faults per page. */
+static void expect_always(const char *what, const struct cg_seen *s, bool memcg)
+{
+	tap_result(s->zero == CG_PAGES, "cgroup %s: every read page is the zero page (want %zu, got %zu)",
+		   what, CG_PAGES, s->zero);
+	tap_result(s->rss_kb < RSS_SLACK_KB, "cgroup %s: RssAnon flat on read (want < %ld kB, got %ld kB)",
+		   what, RSS_SLACK_KB, s->rss_kb);
+	if (memcg)
+		tap_result(s->mem_bytes < (long)(CG_PAGES * PAGE / 8),
+			   "cgroup %s: memory.current flat on read (want < %zu, got %ld)", what,
+			   CG_PAGES * PAGE / 8, s->mem_bytes);
+	tap_result(s->read_faults + s->write_faults >= 2 * (long)CG_PAGES - 16,
+		   "cgroup %s: two faults per page (want >= %zu, got %ld read + %ld write)", what,
+		   2 * CG_PAGES - 16, s->read_faults, s->write_faults);
+}
+
+static void test_siblings(void)
+{
+	const char *const cgs[] = { NEVER_CG, ALWAYS_CG };
+	struct cg_seen seen[2];
+	long private0, zero0, passed0;
+	size_t tables;
+
+	/* The global mode is never: the always policy must override it. */
+	zp_set_mode("never");
+	if (policy_set("never", NEVER_CG) || policy_set("always", ALWAYS_CG))
+		die("set the sibling policies");
+	private0 = policy_stat(NEVER_CG, 1);
+	zero0 = policy_stat(ALWAYS_CG, 0);
+	tap_result(private0 == 0 && zero0 == 0, "cgroup: new entries count from 0 (%ld, %ld)",
+		   private0, zero0);
+	if (run_together(cgs, 2, 0, seen)) {
+		expect_never("never sibling", &seen[0], true);
+		expect_always("always sibling (global never)", &seen[1], true);
+	}
+	tap_result(policy_stat(NEVER_CG, 1) >= (long)CG_PAGES,
+		   "cgroup: cgroup_stats counts the never entry's private pages (want >= %zu, got %ld)",
+		   CG_PAGES, policy_stat(NEVER_CG, 1));
+	/* A page whose table is not there yet is the kernel's: passed. */
+	tables = CG_PAGES * PAGE / span + 1;
+	zero0 = policy_stat(ALWAYS_CG, 0);
+	passed0 = policy_stat(ALWAYS_CG, 2);
+	tap_result(zero0 >= (long)(CG_PAGES - tables) && zero0 + passed0 >= (long)CG_PAGES,
+		   "cgroup: cgroup_stats counts the always entry's zero pages (want >= %zu, and with passed >= %zu; got %ld and %ld)",
+		   CG_PAGES - tables, CG_PAGES, zero0, zero0 + passed0);
+	zp_set_mode("always");
+}
+
+static void test_inherit_and_remove(void)
+{
+	const char *child[] = { CHILD_CG }, *parent[] = { NEVER_CG };
+	struct cg_seen seen;
+
+	if (mkdir(cg_dir(CHILD_CG), 0755))
+		die("mkdir %s", cg_dir(CHILD_CG));
+	/* Global always: the child gets its parent's never. */
+	if (run_together(child, 1, 0, &seen))
+		expect_never("child of never (inherited)", &seen, false);
+	cg_remove(cg_dir(CHILD_CG));
+	if (policy_set("inherit", NEVER_CG))
+		die("remove the never policy");
+	tap_result(!listed("cgroups", NEVER_CG, NULL, 0) && !listed("cgroup_stats", NEVER_CG, NULL, 0),
+		   "cgroup: a removed policy is listed nowhere");
+	if (run_together(parent, 1, 0, &seen))
+		expect_always("never removed (global always)", &seen, true);
+}
+
+static void test_deleted_cgroup(void)
+{
+	const char *cg = "/zp-gone";
+
+	if (mkdir(cg_dir(cg), 0755) || policy_set("never", cg))
+		die("a policy on %s", cg);
+	tap_result(listed("cgroups", cg, NULL, 0), "cgroup: the policy on %s is listed", cg);
+	cg_remove(cg_dir(cg));
+	tap_result(!listed("cgroups", cg, NULL, 0) && !listed("cgroup_stats", cg, NULL, 0),
+		   "cgroup: a deleted cgroup's policy drops out of both listings");
+	if (mkdir(cg_dir(cg), 0755))
+		die("mkdir %s", cg_dir(cg));
+	tap_result(!listed("cgroups", cg, NULL, 0),
+		   "cgroup: a new cgroup at the same path has no policy");
+	cg_remove(cg_dir(cg));
+}
+
+static const char *limit_cg(int i)
+{
+	static char cg[32];
+
+	snprintf(cg, sizeof(cg), "/zp-limit-%d", i);
+	return cg;
+}
+
+static void test_limit(void)
+{
+	int i, set = 0, err = 0, listed_now = 0;
+	char line[256];
+	FILE *f;
+
+	/* One entry (ALWAYS_CG) is there already. */
+	for (i = 0; i < CG_MAX && !err; i++) {
+		if (mkdir(cg_dir(limit_cg(i)), 0755))
+			die("mkdir %s", limit_cg(i));
+		err = policy_set("never", limit_cg(i));
+		set += !err;
+	}
+	f = fopen("/sys/kernel/mm/zeropage/cgroups", "r");
+	while (f && fgets(line, sizeof(line), f))
+		listed_now++;
+	if (f)
+		fclose(f);
+	/* 64 entries at most, fewer where the listing would outgrow a page. */
+	tap_result(set >= 32 && set + 1 < CG_MAX && err == -ENOSPC && listed_now == set + 1,
+		   "cgroup: past the limit a policy is refused with ENOSPC (set %d more, then %s; %d listed)",
+		   set, err ? strerror(-err) : "success", listed_now);
+	while (i--) {
+		policy_set("inherit", limit_cg(i));
+		cg_remove(cg_dir(limit_cg(i)));
+	}
+}
+
+/*
+ * The huge path: with THP on, a read fault on a huge-eligible range takes
+ * the huge zero page before the module's hooks.  Read-then-write in a never
+ * cgroup keeps huge pages; in an always cgroup the huge zero page is split
+ * on the first write, and huge pages are lost.
+ */
+static void test_huge(void)
+{
+	const char *const cgs[] = { NEVER_CG, ALWAYS_CG };
+	size_t huge = 4 * thp_size();
+	char was[3][64];
+	struct cg_seen seen[2];
+
+	if (!thp_size()) {
+		tap_skip("cgroup: huge path", "no THP in this kernel");
+		return;
+	}
+	thp_get("enabled", was[0], sizeof(was[0]));
+	thp_get("defrag", was[1], sizeof(was[1]));
+	thp_get("use_zero_page", was[2], sizeof(was[2]));
+	thp_set("enabled", "always");
+	thp_set("defrag", "always");
+	thp_set("use_zero_page", "1");
+	if (policy_set("never", NEVER_CG))
+		die("set the never policy");
+	if (run_together(cgs, 2, huge, seen)) {
+		tap_result(seen[0].zero == 0 && seen[0].huge_kb >= (long)(huge / 1024),
+			   "cgroup never, THP: read-then-write keeps its huge pages (zero PFNs %zu; AnonHugePages want >= %zu kB, got %ld kB)",
+			   seen[0].zero, huge / 1024, seen[0].huge_kb);
+		tap_result(seen[1].zero == huge / PAGE && seen[1].huge_kb < (long)(huge / 1024),
+			   "cgroup always, THP: reads map the huge zero page (want %zu zero PFNs, got %zu), writes lose huge pages (AnonHugePages %ld kB < %zu kB)",
+			   huge / PAGE, seen[1].zero, seen[1].huge_kb, huge / 1024);
+	}
+	policy_set("inherit", NEVER_CG);
+	thp_set("use_zero_page", was[2]);
+	thp_set("defrag", was[1]);
+	thp_set("enabled", was[0]);
+}
+
+void test_cgroup(void)
+{
+	cg_make(cg_dir(NEVER_CG));
+	cg_make(cg_dir(ALWAYS_CG));
+	zp_set_mode("always");
+	test_interface();
+	test_siblings();
+	test_inherit_and_remove();
+	test_deleted_cgroup();
+	test_limit();
+	test_huge();
+	policy_set("inherit", ALWAYS_CG);
+	tap_result(!listed("cgroups", ALWAYS_CG, NULL, 0), "cgroup: no policy left behind");
+	cg_remove(cg_dir(NEVER_CG));
+	cg_remove(cg_dir(ALWAYS_CG));
+}
