@@ -5,6 +5,9 @@
  *
  * zeropagectl COMMAND [ARG|OPTION]...: options may come in any order after
  * the command; "--name=value", "--name value" and "-x value" all work.
+ * "cgroup" takes its subcommand as its first argument; "run" takes
+ * everything from its first argument (or after "--") as the command to run,
+ * so that the command's own options stay its own.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,6 +29,8 @@ enum zp_opt_id {
 	OPT_COUNT,
 	OPT_SORT,
 	OPT_HUMAN,
+	OPT_MODE,
+	OPT_IN_PLACE,
 };
 
 static const struct zp_opt {
@@ -36,12 +41,15 @@ static const struct zp_opt {
 	enum zp_opt_id id;
 } zp_opts[] = {
 	{ "help", 'h', false, ~0u, OPT_HELP },
-	{ "json", 0, false, CMD(ZP_CMD_STATUS) | CMD(ZP_CMD_PS), OPT_JSON },
+	{ "json", 0, false, CMD(ZP_CMD_STATUS) | CMD(ZP_CMD_PS) | CMD(ZP_CMD_CGROUP_LIST),
+	  OPT_JSON },
 	{ "huge", 0, false, CMD(ZP_CMD_SET), OPT_HUGE },
 	{ "interval", 'i', true, CMD(ZP_CMD_WATCH), OPT_INTERVAL },
 	{ "count", 'n', true, CMD(ZP_CMD_WATCH), OPT_COUNT },
 	{ "sort", 0, true, CMD(ZP_CMD_PS), OPT_SORT },
 	{ "human", 'H', false, CMD(ZP_CMD_PS), OPT_HUMAN },
+	{ "mode", 0, true, CMD(ZP_CMD_RUN), OPT_MODE },
+	{ "in-place", 0, false, CMD(ZP_CMD_RUN), OPT_IN_PLACE },
 };
 
 static const char *const zp_cmd_names[ZP_NR_CMDS] = {
@@ -50,7 +58,14 @@ static const char *const zp_cmd_names[ZP_NR_CMDS] = {
 	[ZP_CMD_SET] = "set",
 	[ZP_CMD_WATCH] = "watch",
 	[ZP_CMD_PS] = "ps",
+	[ZP_CMD_CGROUP] = "cgroup",
+	[ZP_CMD_RUN] = "run",
+	[ZP_CMD_CGROUP_SET] = "cgroup set",
+	[ZP_CMD_CGROUP_LIST] = "cgroup list",
 };
+
+/* The subcommands of "cgroup", in the order of enum zp_cmd. */
+static const char *const zp_cgroup_cmds[] = { "set", "list" };
 
 static const char *const zp_sort_names[ZP_NR_SORTS] = {
 	[ZP_SORT_PID] = "pid",
@@ -61,8 +76,12 @@ static const char *const zp_sort_names[ZP_NR_SORTS] = {
 	[ZP_SORT_SAVED] = "saved",
 };
 
-/* The words /sys/kernel/mm/zeropage/enabled accepts. */
-static const char *const zp_modes[] = { "always", "never" };
+/*
+ * The words /sys/kernel/mm/zeropage/enabled accepts (the first two), and
+ * zeropage/cgroups besides them.
+ */
+static const char *const zp_modes[] = { "always", "never", "inherit" };
+#define NR_GLOBAL_MODES 2
 
 #define INTERVAL_MIN 0.01
 #define INTERVAL_MAX 86400.0
@@ -115,6 +134,18 @@ static bool parse_seconds(const char *s, double *val)
 	return !*end && *val >= INTERVAL_MIN && *val <= INTERVAL_MAX;
 }
 
+/* a->mode from @word, one of the first @nr modes. */
+static int set_mode(struct zp_args *a, const char *word, int nr)
+{
+	int mode = lookup(word, zp_modes, nr);
+
+	if (mode < 0)
+		return fail(a, "%s: unknown mode '%s' (%s)", zp_cmd_names[a->cmd], word,
+			    nr == NR_GLOBAL_MODES ? "always or never" : "always, never or inherit");
+	a->mode = zp_modes[mode];
+	return 0;
+}
+
 /* The option @arg names, with its "=value" part (if any) in *val. */
 static const struct zp_opt *find_opt(const char *arg, const char **val)
 {
@@ -155,6 +186,11 @@ static int apply_opt(struct zp_args *a, const struct zp_opt *o, const char *val,
 	case OPT_HUMAN:
 		a->human = true;
 		break;
+	case OPT_IN_PLACE:
+		a->in_place = true;
+		break;
+	case OPT_MODE:
+		return set_mode(a, val, NR_GLOBAL_MODES);
 	case OPT_INTERVAL:
 		if (!parse_seconds(val, &a->interval))
 			return fail(a, "watch: bad interval '%s' (seconds, %g to %g)",
@@ -175,20 +211,43 @@ static int apply_opt(struct zp_args *a, const struct zp_opt *o, const char *val,
 	return 0;
 }
 
+/* What the kernel takes after "MODE ": one line, from the cgroup2 root. */
+static int set_cgroup(struct zp_args *a, const char *path)
+{
+	if (path[0] != '/' || strchr(path, '\n'))
+		return fail(a, "cgroup set: bad PATH '%s' (a cgroup from the cgroup2 root, such as /db.slice, or its directory under the cgroup2 mount)",
+			    path);
+	a->cgroup = path;
+	return 0;
+}
+
+static int add_cgroup_cmd(struct zp_args *a, const char *word)
+{
+	int sub = lookup(word, zp_cgroup_cmds, ARRAY_SIZE(zp_cgroup_cmds));
+
+	if (sub < 0)
+		return fail(a, "cgroup: unknown subcommand '%s' (set or list)", word);
+	a->cmd = ZP_CMD_CGROUP_SET + sub;
+	return 0;
+}
+
 static int add_positional(struct zp_args *a, const char *arg, int argc)
 {
 	unsigned long pid;
-	int mode;
 
 	switch (a->cmd) {
 	case ZP_CMD_SET:
 		if (a->mode)
 			return fail(a, "set: unexpected argument '%s'", arg);
-		mode = lookup(arg, zp_modes, ARRAY_SIZE(zp_modes));
-		if (mode < 0)
-			return fail(a, "set: unknown mode '%s' (always or never)", arg);
-		a->mode = zp_modes[mode];
-		return 0;
+		return set_mode(a, arg, NR_GLOBAL_MODES);
+	case ZP_CMD_CGROUP:
+		return add_cgroup_cmd(a, arg);
+	case ZP_CMD_CGROUP_SET:
+		if (!a->cgroup)
+			return set_cgroup(a, arg);
+		if (a->mode)
+			return fail(a, "cgroup set: unexpected argument '%s'", arg);
+		return set_mode(a, arg, ARRAY_SIZE(zp_modes));
 	case ZP_CMD_PS:
 		if (!parse_ulong(arg, INT_MAX, &pid) || !pid)
 			return fail(a, "ps: bad PID '%s'", arg);
@@ -204,6 +263,27 @@ static int add_positional(struct zp_args *a, const char *arg, int argc)
 	}
 }
 
+/* What each command cannot do without. */
+static int check_complete(struct zp_args *a)
+{
+	switch (a->cmd) {
+	case ZP_CMD_SET:
+		return a->mode ? 0 : fail(a, "set: missing mode (always or never)");
+	case ZP_CMD_CGROUP:
+		return fail(a, "cgroup: missing subcommand (set or list)");
+	case ZP_CMD_CGROUP_SET:
+		if (!a->cgroup)
+			return fail(a, "cgroup set: missing PATH and mode (always, never or inherit)");
+		return a->mode ? 0 : fail(a, "cgroup set: missing mode (always, never or inherit)");
+	case ZP_CMD_RUN:
+		if (!a->mode)
+			return fail(a, "run: missing --mode (always or never)");
+		return a->command && a->command[0] ? 0 : fail(a, "run: missing COMMAND");
+	default:
+		return 0;
+	}
+}
+
 int zp_parse_args(int argc, char *const argv[], struct zp_args *a)
 {
 	bool help = false;
@@ -214,7 +294,8 @@ int zp_parse_args(int argc, char *const argv[], struct zp_args *a)
 		return fail(a, "no command given (try 'zeropagectl --help')");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 		return 0;
-	cmd = lookup(argv[1], zp_cmd_names, ZP_NR_CMDS);
+	/* Only the commands before the subcommands are words of argv[1]. */
+	cmd = lookup(argv[1], zp_cmd_names, ZP_CMD_CGROUP_SET);
 	if (cmd < 0)
 		return fail(a, "unknown command '%s' (try 'zeropagectl --help')", argv[1]);
 	a->cmd = cmd;
@@ -223,6 +304,10 @@ int zp_parse_args(int argc, char *const argv[], struct zp_args *a)
 		const char *arg = argv[i], *val;
 		const struct zp_opt *o;
 
+		if (a->cmd == ZP_CMD_RUN && (arg[0] != '-' || !strcmp(arg, "--"))) {
+			a->command = &argv[i + (arg[0] == '-')];
+			break;
+		}
 		if (arg[0] != '-') {
 			if (add_positional(a, arg, argc))
 				return -1;
@@ -246,7 +331,5 @@ int zp_parse_args(int argc, char *const argv[], struct zp_args *a)
 
 	if (help)
 		a->cmd = ZP_CMD_HELP;
-	else if (a->cmd == ZP_CMD_SET && !a->mode)
-		return fail(a, "set: missing mode (always or never)");
-	return 0;
+	return help ? 0 : check_complete(a);
 }

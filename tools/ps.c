@@ -7,6 +7,9 @@
  * CAP_SYS_ADMIN) and /proc/kpageflags each PFN's flags: KPF_ZERO_PAGE marks
  * the 4 KiB zero page and every page of the huge zero page, which alone also
  * has KPF_THP.  Both files are read in batches of up to 64Ki entries.
+ *
+ * Each process's policy is the mode its faults get: that of the nearest
+ * cgroup above it with an entry in zeropage/cgroups, else the global one.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +34,8 @@ struct zp_proc {
 	pid_t pid;
 	char comm[64];
 	unsigned long long anon, zero, hzero;	/* pages */
+	const char *policy;			/* NULL: unknown */
+	const char *policy_from;		/* a cgroup or "global" */
 };
 
 struct zp_scan {
@@ -296,9 +301,26 @@ static void human_size(char *buf, size_t len, unsigned long long bytes)
 	snprintf(buf, len, u && v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
 }
 
-static void print_row(bool human, const char *pid, const struct zp_proc *p)
+static void find_policies(struct zp_list *l, const struct zp_policies *t)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		struct zp_proc *p = &l->procs[i];
+
+		p->policy = zp_policy_of(t, p->pid, &p->policy_from);
+	}
+}
+
+/* The POLICY column's text: "MODE(FROM)", or "-". */
+static int policy_width(const struct zp_proc *p)
+{
+	return p->policy ? strlen(p->policy) + strlen(p->policy_from) + 2 : 1;
+}
+
+static void print_row(bool human, int width, const char *pid,
+		      const struct zp_proc *p)
 {
 	unsigned long long pages[] = { p->anon, p->zero, p->hzero, p->zero + p->hzero };
+	int pad = width - policy_width(p);
 	char buf[32];
 
 	printf("%7s", pid);
@@ -309,7 +331,22 @@ static void print_row(bool human, const char *pid, const struct zp_proc *p)
 			snprintf(buf, sizeof(buf), "%llu", pages[i]);
 		printf(" %10s", buf);
 	}
+	if (p->policy)
+		printf("  %s(%s)%*s", p->policy, p->policy_from, pad, "");
+	else
+		printf("  -%*s", pad, "");
 	printf("  %s\n", p->comm);
+}
+
+static void print_policy_json(const struct zp_proc *p)
+{
+	const char *from = p->policy ? p->policy_from : NULL;
+
+	printf("\"policy\":");
+	zp_json_string_or_null(p->policy);
+	printf(",\"policy_from\":");
+	zp_json_string_or_null(from);
+	putchar(',');
 }
 
 static void print_counts_json(const struct zp_proc *p)
@@ -321,13 +358,17 @@ static void print_counts_json(const struct zp_proc *p)
 static void print_list(const struct zp_args *a, const struct zp_list *l)
 {
 	struct zp_proc total = { .comm = "(total)" };
+	int width = strlen("POLICY");
 	char pid[16];
 
+	for (size_t i = 0; i < l->nr; i++)
+		if (policy_width(&l->procs[i]) > width)
+			width = policy_width(&l->procs[i]);
 	if (a->json)
 		printf("{\"page_size\":%ld,\"processes\":[", page_size);
 	else
-		printf("%7s %10s %10s %10s %10s  %s\n",
-		       "PID", "ANON", "ZERO", "HZERO", "SAVED", "COMMAND");
+		printf("%7s %10s %10s %10s %10s  %-*s  %s\n", "PID", "ANON", "ZERO",
+		       "HZERO", "SAVED", width, "POLICY", "COMMAND");
 	for (size_t i = 0; i < l->nr; i++) {
 		const struct zp_proc *p = &l->procs[i];
 
@@ -338,11 +379,12 @@ static void print_list(const struct zp_args *a, const struct zp_list *l)
 			printf("%s{\"pid\":%d,\"comm\":", i ? "," : "", p->pid);
 			zp_json_string(p->comm);
 			putchar(',');
+			print_policy_json(p);
 			print_counts_json(p);
 			putchar('}');
 		} else {
 			snprintf(pid, sizeof(pid), "%d", p->pid);
-			print_row(a->human, pid, p);
+			print_row(a->human, width, pid, p);
 		}
 	}
 	if (a->json) {
@@ -350,7 +392,7 @@ static void print_list(const struct zp_args *a, const struct zp_list *l)
 		print_counts_json(&total);
 		printf("}}\n");
 	} else if (l->nr > 1) {
-		print_row(a->human, "-", &total);
+		print_row(a->human, width, "-", &total);
 	}
 }
 
@@ -358,6 +400,7 @@ int zp_ps(const struct zp_args *a)
 {
 	struct zp_scan s = { .kpageflags = -1 };
 	struct zp_list l = { 0 };
+	struct zp_policies t;
 	char path[512];
 	int ret, err;
 
@@ -389,7 +432,11 @@ int zp_ps(const struct zp_args *a)
 	sort_key = a->sort;
 	if (l.nr)
 		qsort(l.procs, l.nr, sizeof(*l.procs), cmp_proc);
+	/* Without the module, or one without policies: unknown, or global. */
+	zp_policies_read(&t);
+	find_policies(&l, &t);
 	print_list(a, &l);
+	zp_policies_free(&t);
 out:
 	free(l.procs);
 	free(s.flags);

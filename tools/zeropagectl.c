@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * zeropagectl: show and set the zeropage module's state (SPEC §2.1), watch
- * its counters, and count the zero pages processes map (ps.c).
+ * its counters, count the zero pages processes map (ps.c), and set the mode
+ * of cgroups (cgroup.c) and of one command (run.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,17 +36,33 @@ static const char usage[] =
 "                              per process (default: all with anonymous memory):\n"
 "                              private anonymous pages, pages mapping the 4 KiB\n"
 "                              and the huge zero page, memory saved (root);\n"
-"                              FIELD: pid comm anon zero hzero saved\n"
+"                              FIELD: pid comm anon zero hzero saved; POLICY\n"
+"                              is the mode in effect and where it comes from\n"
+"  cgroup set PATH always|never|inherit\n"
+"                              the mode of a cgroup v2 and all below it (root);\n"
+"                              inherit removes it; PATH from the cgroup2 root\n"
+"                              (/db.slice) or its directory (/sys/fs/cgroup/...)\n"
+"  cgroup list [--json]        the cgroups with a mode, and their counters\n"
+"  run --mode always|never [--in-place] [--] COMMAND [ARG]...\n"
+"                              run COMMAND in a cgroup of its own with that\n"
+"                              mode (root): a systemd scope when systemd runs,\n"
+"                              else a transient cgroup; exit with its status;\n"
+"                              --in-place: set the mode on this process's own\n"
+"                              cgroup and exec COMMAND (what the scope runs)\n"
 "  help, -h, --help            show this text\n"
 "\n"
 "Environment:\n"
 "  ZEROPAGECTL_SYSFS   directory holding zeropage/ and transparent_hugepage/\n"
 "                      (default /sys/kernel/mm)\n"
 "  ZEROPAGECTL_PROC    proc file system (default /proc)\n"
+"  ZEROPAGECTL_CGROUP  where cgroup2 is mounted (default: from mountinfo)\n"
+"  ZEROPAGECTL_SYSTEMD 1 or 0: run in a systemd scope or not (default: 1 if\n"
+"                      /run/systemd/system exists)\n"
 "\n"
 "Exit status:\n"
 "  0 success, 1 runtime error, 2 usage error, 3 module not loaded,\n"
-"  4 permission denied (not root)\n";
+"  4 permission denied (not root); run: COMMAND's status (128+N if killed\n"
+"  by signal N; 126 not executable, 127 not found)\n";
 
 /* Counters under stats/, with their column headings in watch. */
 static const struct zp_stat {
@@ -75,7 +92,7 @@ int zp_error(int code, const char *fmt, ...)
 	return code;
 }
 
-static const char *env_or(const char *name, const char *def)
+const char *zp_env_or(const char *name, const char *def)
 {
 	const char *val = getenv(name);
 
@@ -84,22 +101,20 @@ static const char *env_or(const char *name, const char *def)
 
 const char *zp_proc_root(void)
 {
-	return env_or("ZEROPAGECTL_PROC", "/proc");
+	return zp_env_or("ZEROPAGECTL_PROC", "/proc");
 }
 
-/* @dir/@file under the sysfs mm directory, in a static buffer. */
-static const char *mm_path(const char *dir, const char *file)
+const char *zp_mm_path(const char *dir, const char *file)
 {
 	static char path[4096];
 
 	snprintf(path, sizeof(path), "%s/%s%s%s",
-		 env_or("ZEROPAGECTL_SYSFS", "/sys/kernel/mm"), dir,
+		 zp_env_or("ZEROPAGECTL_SYSFS", "/sys/kernel/mm"), dir,
 		 *file ? "/" : "", file);
 	return path;
 }
 
-#define zp_path(file) mm_path("zeropage", file)
-#define thp_path(file) mm_path("transparent_hugepage", file)
+#define thp_path(file) zp_mm_path("transparent_hugepage", file)
 
 static bool module_loaded(void)
 {
@@ -113,6 +128,11 @@ static int not_loaded(void)
 	return zp_error(ZP_EXIT_NOT_LOADED,
 			"zeropage module not loaded (%s missing; try 'modprobe zeropage')",
 			zp_path(""));
+}
+
+int zp_need_module(void)
+{
+	return module_loaded() ? 0 : not_loaded();
 }
 
 char *zp_read_line(const char *path, char *buf, size_t len)
@@ -129,8 +149,7 @@ char *zp_read_line(const char *path, char *buf, size_t len)
 	return line;
 }
 
-/* The bracketed choice of a "[always] never" file; the raw text if none. */
-static char *read_choice(const char *path, char *buf, size_t len)
+char *zp_read_choice(const char *path, char *buf, size_t len)
 {
 	char *open, *close;
 
@@ -161,31 +180,39 @@ const char *zp_root_hint(void)
 	return geteuid() ? " (run as root)" : "";
 }
 
-static int write_attr(const char *path, const char *val)
+int zp_write(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC);
 	ssize_t len = strlen(val), done;
 	int err = 0;
 
-	if (fd < 0) {
+	if (fd < 0)
+		return errno;
+	/* sysfs answers a rejected value with the write's error. */
+	done = write(fd, val, len);
+	if (done < 0)
 		err = errno;
-	} else {
-		/* sysfs answers a rejected value with the write's error. */
-		done = write(fd, val, len);
-		if (done < 0)
-			err = errno;
-		else if (done != len)
-			err = EIO;
-		if (close(fd) && !err)
-			err = errno;
-	}
-	if (!err)
-		return 0;
+	else if (done != len)
+		err = EIO;
+	if (close(fd) && !err)
+		err = errno;
+	return err;
+}
+
+int zp_write_error(const char *path, const char *val, int err)
+{
 	if (err == EACCES || err == EPERM)
 		return zp_error(ZP_EXIT_PERM, "cannot write '%s' to %s: %s%s",
 				val, path, strerror(err), zp_root_hint());
 	return zp_error(ZP_EXIT_ERROR, "cannot write '%s' to %s: %s",
 			val, path, strerror(err));
+}
+
+static int write_attr(const char *path, const char *val)
+{
+	int err = zp_write(path, val);
+
+	return err ? zp_write_error(path, val, err) : 0;
 }
 
 /* Bytes outside printable ASCII become \u00XX, so any comm is valid JSON. */
@@ -205,7 +232,7 @@ void zp_json_string(const char *s)
 	putchar('"');
 }
 
-static void json_string_or_null(const char *s)
+void zp_json_string_or_null(const char *s)
 {
 	if (s)
 		zp_json_string(s);
@@ -223,7 +250,7 @@ struct zp_thp {
 
 static void read_thp(struct zp_thp *t)
 {
-	t->enabled = read_choice(thp_path("enabled"), t->enabled_buf,
+	t->enabled = zp_read_choice(thp_path("enabled"), t->enabled_buf,
 				 sizeof(t->enabled_buf));
 	t->have_use_zero = read_number(thp_path("use_zero_page"), &t->use_zero);
 }
@@ -285,7 +312,7 @@ static void read_status(struct zp_status *s)
 	read_thp(&s->thp);
 	if (!s->loaded)
 		return;
-	s->mode = read_choice(zp_path("enabled"), s->mode_buf, sizeof(s->mode_buf));
+	s->mode = zp_read_choice(zp_path("enabled"), s->mode_buf, sizeof(s->mode_buf));
 	for (size_t i = 0; i < ARRAY_SIZE(zp_attrs); i++) {
 		unsigned long long val;
 		const char *path = zp_path(zp_attrs[i].file);
@@ -342,7 +369,7 @@ static void print_status_json(const struct zp_status *s)
 	printf("{\"loaded\":%s", s->loaded ? "true" : "false");
 	if (s->loaded) {
 		printf(",\"mode\":");
-		json_string_or_null(s->mode);
+		zp_json_string_or_null(s->mode);
 		for (size_t i = 0; i < ARRAY_SIZE(zp_attrs); i++) {
 			printf(",\"%s\":", zp_attrs[i].file);
 			if (!s->have[i])
@@ -363,7 +390,7 @@ static void print_status_json(const struct zp_status *s)
 		putchar('}');
 	}
 	printf(",\"thp\":{\"enabled\":");
-	json_string_or_null(s->thp.enabled);
+	zp_json_string_or_null(s->thp.enabled);
 	printf(",\"use_zero_page\":");
 	if (s->thp.have_use_zero)
 		printf("%llu", s->thp.use_zero);
@@ -392,8 +419,9 @@ static int cmd_set(const struct zp_args *a)
 	struct zp_thp thp;
 	int ret;
 
-	if (!module_loaded())
-		return not_loaded();
+	ret = zp_need_module();
+	if (ret)
+		return ret;
 	ret = write_attr(zp_path("enabled"), a->mode);
 	if (ret)
 		return ret;
@@ -430,9 +458,10 @@ static int cmd_watch(const struct zp_args *a)
 	struct timespec deadline, then, now;
 	char buf[64];
 	const char *mode;
+	int ret = zp_need_module();
 
-	if (!module_loaded())
-		return not_loaded();
+	if (ret)
+		return ret;
 	/* The first reading, then the header: what follows it is counted. */
 	read_stats(prev, had);
 	clock_gettime(CLOCK_MONOTONIC, &then);
@@ -468,7 +497,7 @@ static int cmd_watch(const struct zp_args *a)
 			else
 				printf("%10s", "-");
 		}
-		mode = read_choice(zp_path("enabled"), buf, sizeof(buf));
+		mode = zp_read_choice(zp_path("enabled"), buf, sizeof(buf));
 		printf("  %s\n", mode ? mode : "-");
 		fflush(stdout);
 		memcpy(prev, cur, sizeof(prev));
@@ -478,6 +507,17 @@ static int cmd_watch(const struct zp_args *a)
 	return ZP_EXIT_OK;
 }
 
+/* What each command runs; help (and "cgroup" alone, never parsed) none. */
+static int (*const zp_cmd_fns[ZP_NR_CMDS])(const struct zp_args *a) = {
+	[ZP_CMD_STATUS] = cmd_status,
+	[ZP_CMD_SET] = cmd_set,
+	[ZP_CMD_WATCH] = cmd_watch,
+	[ZP_CMD_PS] = zp_ps,
+	[ZP_CMD_CGROUP_SET] = zp_cgroup_set,
+	[ZP_CMD_CGROUP_LIST] = zp_cgroup_list,
+	[ZP_CMD_RUN] = zp_run,
+};
+
 int main(int argc, char **argv)
 {
 	struct zp_args a;
@@ -485,25 +525,11 @@ int main(int argc, char **argv)
 
 	if (zp_parse_args(argc, argv, &a)) {
 		ret = zp_error(ZP_EXIT_USAGE, "%s", a.err);
+	} else if (zp_cmd_fns[a.cmd]) {
+		ret = zp_cmd_fns[a.cmd](&a);
 	} else {
-		switch (a.cmd) {
-		case ZP_CMD_STATUS:
-			ret = cmd_status(&a);
-			break;
-		case ZP_CMD_SET:
-			ret = cmd_set(&a);
-			break;
-		case ZP_CMD_WATCH:
-			ret = cmd_watch(&a);
-			break;
-		case ZP_CMD_PS:
-			ret = zp_ps(&a);
-			break;
-		default:
-			fputs(usage, stdout);
-			ret = ZP_EXIT_OK;
-			break;
-		}
+		fputs(usage, stdout);
+		ret = ZP_EXIT_OK;
 	}
 	free(a.pids);
 	return ret;

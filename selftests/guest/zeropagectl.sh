@@ -1,12 +1,15 @@
 #!/bin/sh
 # zeropagectl against the real module: status and set, the documented exit
 # codes (2 usage, 3 not loaded, 4 not root), watch, ps counts on a helper
-# with known pages, and JSON validity.  Starts and ends with the module
-# unloaded; restores the THP setting it changes.
+# with known pages, and JSON validity; cgroup set and list, and run in a
+# transient cgroup (not a systemd scope: the guest has no systemd).  Starts
+# and ends with the module unloaded; restores the THP setting it changes,
+# and unmounts cgroup2 if it mounted it.
 . /tests/tap.sh
 
 NOBODY=65534
 THP=/sys/kernel/mm/transparent_hugepage
+CG=/sys/fs/cgroup
 out=/tmp/zpctl.out
 err=/tmp/zpctl.err
 Z=64 P=32 U=32
@@ -30,13 +33,20 @@ has() { grep -q "$1" $out; }
 sysfs_mode() { sed 's/.*\[\(.*\)\].*/\1/' $ZP_SYS/enabled; }
 status_mode() { zeropagectl status | awk '$1 == "mode:" { print $2 }'; }
 
-# start_helper Z P U: a process with known pages, in $hpid once ready.
+# start_helper Z P U [H]: a process with known pages, in $hpid once ready;
+# with $helper_cg set, in that cgroup directory from before its first fault.
 start_helper() {
 	# A stale "ready" from the last helper would be believed at once.
 	rm -f /tmp/zpctl-helper.out
-	zpctl-pages "$@" >/tmp/zpctl-helper.out &
+	if [ -n "$helper_cg" ]; then
+		# shellcheck disable=SC2016
+		sh -c 'echo $$ >"$0/cgroup.procs" && exec zpctl-pages "$@"' \
+			"$helper_cg" "$@" >/tmp/zpctl-helper.out &
+	else
+		zpctl-pages "$@" >/tmp/zpctl-helper.out &
+	fi
 	hpid=$!
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q ready /tmp/zpctl-helper.out && return 0
 		sleep 0.1
 	done
@@ -167,6 +177,116 @@ if start_helper $Z $P $U; then
 else
 	tap_fail "zeropagectl ps: helper did not start"
 fi
+
+# not_listed TEXT: zeropage/cgroups has no line with TEXT.
+not_listed() { ! grep -q "$1" $ZP_SYS/cgroups; }
+
+# zeropagectl run with the transient cgroup, as without systemd.
+run_cg() { run env ZEROPAGECTL_SYSTEMD=0 zeropagectl run "$@"; }
+
+# cgroup_checks: cgroup set, list, and run, with the global mode always.
+cgroup_checks() {
+	zeropagectl set always >/dev/null 2>&1
+	mkdir $CG/zpctl-test
+	run zeropagectl cgroup set $CG/zpctl-test never
+	tap_eq "zeropagectl cgroup set DIRECTORY never: exit 0" $rc 0
+	tap_check "zeropagectl cgroup set: the module lists it from the cgroup2 root" \
+		grep -qx 'never /zpctl-test' $ZP_SYS/cgroups
+	helper_cg=$CG/zpctl-test
+	if start_helper $Z $P $U; then
+		ps_helper
+		tap_eq "zeropagectl ps, helper in a never cgroup, global always: no zero pages" "$zero" 0
+		tap_check "zeropagectl ps: POLICY never(/zpctl-test)" grep -q ' never(/zpctl-test)  zpctl-pages$' $out
+		zeropagectl ps --json $hpid >$out
+		tap_check "zeropagectl ps --json: policy and policy_from" \
+			grep -q '"policy":"never","policy_from":"/zpctl-test"' $out
+		stop_helper
+	else
+		tap_fail "zeropagectl cgroup: helper did not start in /zpctl-test"
+	fi
+	helper_cg=
+	run zeropagectl cgroup list
+	tap_eq "zeropagectl cgroup list: exit 0" $rc 0
+	tap_eq "zeropagectl cgroup list: header" "$(head -n 1 $out | tr -s ' ')" "MODE ZERO PRIVATE PASSED CGROUP"
+	set -- $(awk '$5 == "/zpctl-test"' $out)
+	tap_eq "zeropagectl cgroup list: /zpctl-test, mode never, no zero pages" "$1 $2" "never 0"
+	tap_check "zeropagectl cgroup list: >= $Z private pages counted for it (${3:-none})" [ "${3:-0}" -ge $Z ]
+	zeropagectl cgroup list --json >$out
+	tap_check "zeropagectl cgroup list --json: valid JSON" zpctl-jsoncheck <$out
+	tap_check "zeropagectl cgroup list --json: the entry" \
+		grep -q '{"mode":"never","path":"/zpctl-test","zero_mapped":0,"private_mapped":[0-9]*,"passed":[0-9]*}' $out
+	run zpctl-asuser $NOBODY zeropagectl cgroup list
+	tap_eq "zeropagectl cgroup list as nobody: exit 0" $rc 0
+
+	run zeropagectl cgroup set /zpctl-test inherit
+	tap_eq "zeropagectl cgroup set PATH inherit: exit 0" $rc 0
+	tap_check "zeropagectl cgroup set inherit: no longer listed" not_listed zpctl-test
+	run zeropagectl cgroup list
+	tap_eq "zeropagectl cgroup list, no entries: the header alone" "$(wc -l <$out)" 1
+	rmdir $CG/zpctl-test
+	for path in /zpctl-no-such $CG/zpctl-no-such; do
+		run zeropagectl cgroup set $path never
+		tap_eq "zeropagectl cgroup set $path (missing): exit 1" $rc 1
+		one_error "zeropagectl cgroup set $path (missing): one error line" 'is not a cgroup v2 directory'
+	done
+	run zpctl-asuser $NOBODY zeropagectl cgroup set /zpctl-no-such never
+	tap_eq "zeropagectl cgroup set as nobody: exit 4" $rc 4
+	one_error "zeropagectl cgroup set as nobody: one error line" 'run as root'
+
+	# The shell may exec its last command: ps may show itself, same cgroup.
+	# shellcheck disable=SC2016
+	run_cg --mode never -- sh -c 'cat /proc/self/cgroup $0/cgroups; zeropagectl ps $$' $ZP_SYS
+	tap_eq "zeropagectl run --mode never: exit 0" $rc 0
+	cg=$(sed -n 's/^0:://p' $out)
+	tap_check "zeropagectl run: COMMAND in a cgroup of its own (${cg:-none})" \
+		expr "$cg" : '/zeropage-run\.[0-9][0-9]*$'
+	tap_check "zeropagectl run: its cgroup has mode never meanwhile" grep -qx "never $cg" $out
+	tap_check "zeropagectl run: ps in COMMAND shows never($cg)" grep -q " never($cg)  " $out
+	tap_check "zeropagectl run: the cgroup is gone afterwards" [ -n "$cg" -a ! -e "$CG$cg" ]
+	tap_check "zeropagectl run: its mode too" not_listed zeropage-run
+	run zeropagectl ps $$
+	tap_check "zeropagectl ps: POLICY column" grep -q '^ *PID .* SAVED  POLICY  *COMMAND$' $out
+	tap_check "zeropagectl ps: this shell gets the global mode, always(global)" grep -q "^ *$$ .* always(global)  " $out
+
+	run_cg --mode always -- sh -c 'exit 3'
+	tap_eq "zeropagectl run: COMMAND's exit status" $rc 3
+	# shellcheck disable=SC2016
+	run_cg --mode always -- sh -c 'kill -TERM $$'
+	tap_eq "zeropagectl run, COMMAND killed by SIGTERM: 128+15" $rc 143
+	run_cg --mode never -- /tests/zpctl-no-such-program
+	tap_eq "zeropagectl run, no such COMMAND: exit 127" $rc 127
+	one_error "zeropagectl run, no such COMMAND: one error line" "cannot run '/tests/zpctl-no-such-program'"
+	run zpctl-asuser $NOBODY env ZEROPAGECTL_SYSTEMD=0 zeropagectl run --mode never -- true
+	tap_eq "zeropagectl run as nobody: exit 4" $rc 4
+	one_error "zeropagectl run as nobody: one error line" 'run as root'
+	tap_check "zeropagectl run: no cgroup left behind" sh -c "! ls -d $CG/zeropage-run.* 2>/dev/null"
+
+	# A process COMMAND leaves behind keeps the cgroup, and its mode.
+	run_cg --mode never -- sh -c 'sleep 60 >/dev/null 2>&1 & echo $!'
+	left=$(cat $out)
+	tap_eq "zeropagectl run, a process left behind: exit 0" $rc 0
+	one_error "zeropagectl run, a process left behind: one warning" 'warning: .*zeropage-run\.[0-9]* is left, with mode never'
+	cg=$(sed -n 's/^0:://p' /proc/$left/cgroup 2>/dev/null)
+	tap_check "zeropagectl run, a process left behind: its cgroup keeps mode never" grep -qx "never ${cg:-none}" $ZP_SYS/cgroups
+	kill $left 2>/dev/null
+	for _ in $(seq 100); do
+		[ -n "$cg" ] && rmdir "$CG$cg" 2>/dev/null && break
+		sleep 0.1
+	done
+	tap_check "zeropagectl run: the cgroup left behind removed by hand" sh -c "! ls -d $CG/zeropage-run.* 2>/dev/null"
+}
+
+tap_diag "zeropagectl: cgroup policies"
+cg_mounted=
+if ! grep -q " $CG cgroup2 " /proc/mounts && mount -t cgroup2 cgroup2 $CG; then
+	cg_mounted=1
+fi
+if grep -q " $CG cgroup2 " /proc/mounts; then
+	cgroup_checks
+else
+	tap_skip "zeropagectl cgroup and run" "cgroup2 not mounted on $CG, and cannot be"
+fi
+[ -n "$cg_mounted" ] && umount $CG
 
 zp_unload
 tap_diag "zeropagectl: module unloaded"

@@ -12,6 +12,18 @@
 
 #define MAX_ARGS 64
 
+static bool global_mode(const char *mode)
+{
+	return mode && (!strcmp(mode, "always") || !strcmp(mode, "never"));
+}
+
+/* What cgroup set writes must be one "MODE PATH" line the module takes. */
+static bool cgroup_line(const struct zp_args *a)
+{
+	return a->mode && (global_mode(a->mode) || !strcmp(a->mode, "inherit")) &&
+	       a->cgroup && a->cgroup[0] == '/' && !strchr(a->cgroup, '\n');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = malloc(size + 1), *argv[MAX_ARGS + 1];
@@ -28,10 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[argc] = NULL;
 
 	if (!zp_parse_args(argc, argv, &a)) {
-		if (a.cmd >= ZP_NR_CMDS || a.sort >= ZP_NR_SORTS ||
+		if (a.cmd >= ZP_NR_CMDS || a.cmd == ZP_CMD_CGROUP || a.sort >= ZP_NR_SORTS ||
 		    a.nr_pids < 0 || a.nr_pids > argc ||
 		    (a.nr_pids && a.cmd != ZP_CMD_PS && a.cmd != ZP_CMD_HELP) ||
-		    (a.cmd == ZP_CMD_SET && strcmp(a.mode, "always") && strcmp(a.mode, "never")) ||
+		    ((a.cmd == ZP_CMD_SET || a.cmd == ZP_CMD_RUN) && !global_mode(a.mode)) ||
+		    (a.cmd == ZP_CMD_CGROUP_SET && !cgroup_line(&a)) ||
+		    (a.cmd == ZP_CMD_RUN && (!a.command || !a.command[0])) ||
 		    !(a.interval >= 0.01 && a.interval <= 86400))
 			abort();
 		for (int i = 0; i < a.nr_pids; i++)

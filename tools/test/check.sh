@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Host tests for zeropagectl, run by "make check" in tools/: status, set and
-# watch against a fake sysfs tree, ps against a fake /proc.  Nothing here
+# Host tests for zeropagectl, run by "make check" in tools/: status, set,
+# watch and the cgroup policies against a fake sysfs tree, ps against a fake
+# /proc, cgroup paths against fake mountinfo, run with a stand-in for
+# systemd-run and a fake cgroup2 directory.  Nothing here
 # reads the host kernel's memory: what zeropagectl reports of real processes
 # is tested in the guests (selftests/guest/zeropagectl.sh), against the
 # kernel under test.  Prints TAP, plan last.
@@ -79,7 +81,12 @@ for s in zero_mapped private_mapped passed cow_from_zero around_mapped walker_ze
 done
 echo "always [madvise] never" >"$sys/transparent_hugepage/enabled"
 echo 1 >"$sys/transparent_hugepage/use_zero_page"
-chmod -R a+rX "$sys"
+# A module from before the cgroup policies: no cgroups, no cgroup_stats.
+oldsys=$tmp/oldsys
+cp -r "$sys" "$oldsys"
+printf 'never /db.slice\nalways /a b\nnever /\n' >"$sys/zeropage/cgroups"
+printf '0 5 0 /\n3 12 1 /db.slice\n' >"$sys/zeropage/cgroup_stats"
+chmod -R a+rX "$sys" "$oldsys"
 nosys=$tmp/nosys
 mkdir -p "$nosys"
 cp -r "$sys/transparent_hugepage" "$nosys/"
@@ -134,10 +141,127 @@ if as_nobody "set as nobody"; then
 	check "set as nobody: nothing written" [ "$(cat "$sys/zeropage/enabled")" = always ]
 fi
 
+echo "# cgroup"
+cgroups=$sys/zeropage/cgroups
+run zeropagectl cgroup list
+check "cgroup list: exit 0, sorted by path, counters joined, missing as -" [ "$rc" = 0 -a -z "$err" -a \
+	"$(tr -s ' ' <<<"$out")" = "$(printf '%s\n' 'MODE ZERO PRIVATE PASSED CGROUP' 'never 0 5 0 /' \
+		'always - - - /a b' 'never 3 12 1 /db.slice')" ]
+run zeropagectl cgroup list --json
+check "cgroup list --json: valid" json_ok
+check "cgroup list --json: values" pyjson 'd == [{"mode": "never", "path": "/", "zero_mapped": 0, "private_mapped": 5, "passed": 0}, {"mode": "always", "path": "/a b", "zero_mapped": None, "private_mapped": None, "passed": None}, {"mode": "never", "path": "/db.slice", "zero_mapped": 3, "private_mapped": 12, "passed": 1}]'
+if as_nobody "cgroup list as nobody"; then
+	run zpctl-asuser $NOBODY zeropagectl cgroup list --json
+	check "cgroup list as nobody: exit 0" [ "$rc" = 0 ]
+fi
+run zeropagectl cgroup set /db.slice never
+check "cgroup set /db.slice never: exit 0, written" [ "$rc" = 0 -a "$(cat "$cgroups")" = "never /db.slice" ]
+check "cgroup set: says so" has "$out" '^zeropage: cgroup /db.slice: mode never$'
+run zeropagectl cgroup set '/a b' inherit
+check "cgroup set PATH inherit: the line written, PATH with a space" [ "$rc" = 0 -a "$(cat "$cgroups")" = "inherit /a b" ]
+# The cgroup2 mount from mountinfo: escaped, the deepest one above the
+# path, its root joined on; ZEROPAGECTL_CGROUP instead of it.  Mountinfo
+# has paths with no symbolic links in them, as the paths are compared.
+mnt="$tmp/cg 2"
+mkdir -p "$mnt/db.slice/app.service" "$mnt/inner/x" "$tmp/cgroot/db.slice" "$tmp/fakeself/self"
+real=$(cd "$tmp" && pwd -P)
+esc=${real// /\\040}/cg\\0402
+cat >"$tmp/fakeself/self/mountinfo" <<EOF
+22 1 0:21 / / rw,relatime shared:1 - ext4 /dev/root rw
+30 22 0:27 / ${esc%/*}/tmpfs rw,relatime shared:9 - tmpfs tmpfs rw,mode=755
+31 22 0:28 / ${esc} rw,nosuid,nodev shared:10 master:2 - cgroup2 cgroup2 rw,nsdelegate
+32 31 0:28 /ns/sub ${esc}/inner rw,nosuid,nodev shared:11 - cgroup2 cgroup2 rw
+33 22 0:29 / ${esc%/*}/cgroot rw - cgroup cgroup rw,memory
+EOF
+ZEROPAGECTL_PROC=$tmp/fakeself run zeropagectl cgroup set "$mnt/db.slice//app.service/" never
+check "cgroup set DIRECTORY: from the cgroup2 root (mountinfo, escaped)" [ "$rc" = 0 -a "$(cat "$cgroups")" = "never /db.slice/app.service" ]
+ZEROPAGECTL_PROC=$tmp/fakeself run zeropagectl cgroup set "$mnt" always
+check "cgroup set, the mount itself: /" [ "$rc" = 0 -a "$(cat "$cgroups")" = "always /" ]
+ZEROPAGECTL_PROC=$tmp/fakeself run zeropagectl cgroup set "$mnt/inner/x" never
+check "cgroup set, a mount of a cgroup below the root: its root joined on" [ "$rc" = 0 -a "$(cat "$cgroups")" = "never /ns/sub/x" ]
+ZEROPAGECTL_PROC=$tmp/fakeself run zeropagectl cgroup set "$tmp/cgroot/db.slice" never
+check "cgroup set, a directory of a cgroup v1 mount: left as it is" [ "$rc" = 0 -a "$(cat "$cgroups")" = "never $tmp/cgroot/db.slice" ]
+ZEROPAGECTL_CGROUP=$tmp/cgroot run zeropagectl cgroup set "$tmp/cgroot/db.slice" inherit
+check "cgroup set, ZEROPAGECTL_CGROUP: from it" [ "$rc" = 0 -a "$(cat "$cgroups")" = "inherit /db.slice" ]
+# The kernel's ENOSPC, as /dev/full gives it.
+fullsys=$tmp/fullsys
+cp -r "$sys" "$fullsys"
+ln -sf /dev/full "$fullsys/zeropage/cgroups"
+ZEROPAGECTL_SYSFS=$fullsys run zeropagectl cgroup set /db.slice never
+check "cgroup set, no room: exit 1" [ "$rc" = 1 ]
+check "cgroup set, no room: one error line" one_error 'too many cgroup policies'
+ZEROPAGECTL_SYSFS=$oldsys run zeropagectl cgroup set /db.slice never
+check "cgroup set, module without policies: exit 1" [ "$rc" = 1 ]
+check "cgroup set, module without policies: one error line" one_error 'no cgroup policies'
+ZEROPAGECTL_SYSFS=$oldsys run zeropagectl cgroup list
+check "cgroup list, module without policies: exit 1, one line" [ "$rc" = 1 -a "$(wc -l <<<"$err")" = 1 ]
+for args in "cgroup set /db.slice never" "cgroup list" "run --mode never -- true"; do
+	# shellcheck disable=SC2086
+	ZEROPAGECTL_SYSFS=$nosys run zeropagectl $args
+	check "$args, not loaded: exit 3, one line" [ "$rc" = 3 -a "$(wc -l <<<"$err")" = 1 ]
+done
+if as_nobody "cgroup set as nobody"; then
+	echo "never /" >"$cgroups"
+	run zpctl-asuser $NOBODY zeropagectl cgroup set /db.slice always
+	check "cgroup set as nobody: exit 4" [ "$rc" = 4 ]
+	check "cgroup set as nobody: one error line" one_error 'Permission denied \(run as root\)'
+	check "cgroup set as nobody: nothing written" [ "$(cat "$cgroups")" = "never /" ]
+fi
+
+echo "# run"
+# A stand-in for systemd-run: records its arguments, runs what follows the
+# first "--" (which, for a scope, runs in systemd-run's own process).
+cat >"$tmp/bin/systemd-run" <<EOF
+#!/bin/sh
+printf '%s\n' "\$@" >"$tmp/systemd-run.args"
+while [ \$# -gt 0 ] && [ "\$1" != -- ]; do shift; done
+shift
+exec "\$@"
+EOF
+chmod 755 "$tmp/bin/systemd-run"
+mkdir -p "$tmp/scope/self" "$tmp/rootcg/self"
+echo "0::/system.slice/zeropage-run-1.scope" >"$tmp/scope/self/cgroup"
+printf '1:name=systemd:/\n0::/\n' >"$tmp/rootcg/self/cgroup"
+: >"$cgroups"
+ZEROPAGECTL_SYSTEMD=1 ZEROPAGECTL_PROC=$tmp/scope run zeropagectl run --mode never -- sh -c 'echo "ran $1"; exit 7' sh -x
+check "run, systemd: the command's output and exit status" [ "$rc" = 7 -a "$out" = "ran -x" -a -z "$err" ]
+check "run, systemd: the mode set on the scope's cgroup" [ "$(cat "$cgroups")" = "never /system.slice/zeropage-run-1.scope" ]
+check "run, systemd: a scope named for zeropagectl's PID, running run --in-place" \
+	has "$(tr '\n' ' ' <"$tmp/systemd-run.args")" \
+	'^--scope --quiet --collect --unit=zeropage-run-[0-9]+ -- [^ ]*/zeropagectl run --mode never --in-place -- sh -c '
+# (bash's "Terminated" to /dev/null: COMMAND is the process it waits for.)
+ZEROPAGECTL_SYSTEMD=1 ZEROPAGECTL_PROC=$tmp/scope run zeropagectl run --mode always sh -c 'kill -TERM $$' 2>/dev/null
+check "run, command killed by SIGTERM: exit 143" [ "$rc" = 143 -a "$(cat "$cgroups")" = "always /system.slice/zeropage-run-1.scope" ]
+ZEROPAGECTL_SYSTEMD=1 ZEROPAGECTL_PROC=$tmp/scope run zeropagectl run --mode never -- "$tmp/no-such-command"
+check "run, no such command: exit 127" [ "$rc" = 127 ]
+check "run, no such command: one error line" one_error "cannot run '.*no-such-command'"
+: >"$cgroups"
+ZEROPAGECTL_PROC=$tmp/rootcg run zeropagectl run --mode never --in-place -- true
+check "run --in-place in the root cgroup: exit 1, nothing set" [ "$rc" = 1 -a ! -s "$cgroups" ]
+check "run --in-place in the root cgroup: one error line" one_error 'root cgroup'
+ZEROPAGECTL_SYSTEMD=yes run zeropagectl run --mode never -- true
+check "run, ZEROPAGECTL_SYSTEMD=yes: exit 2" [ "$rc" = 2 ]
+check "run, ZEROPAGECTL_SYSTEMD=yes: one error line" one_error 'ZEROPAGECTL_SYSTEMD'
+ZEROPAGECTL_SYSTEMD=0 ZEROPAGECTL_PROC=$tmp/rootcg run zeropagectl run --mode never -- true
+check "run, no cgroup2 mounted: exit 1" [ "$rc" = 1 ]
+check "run, no cgroup2 mounted: one error line" one_error 'no cgroup2'
+# A plain directory for the cgroup2 root: its cgroup.procs is missing, so
+# the command cannot enter its cgroup; what is made is still undone.
+mkdir "$tmp/cgfake"
+ZEROPAGECTL_SYSTEMD=0 ZEROPAGECTL_CGROUP=$tmp/cgfake run zeropagectl run --mode never -- true
+check "run, transient cgroup that cannot be entered: exit 1" [ "$rc" = 1 ]
+check "run, transient cgroup that cannot be entered: one error line" one_error 'cannot move into .*/zeropage-run\.[0-9]+'
+check "run, transient cgroup: its mode removed" grep -qxE 'inherit /zeropage-run\.[0-9]+' "$cgroups"
+check "run, transient cgroup: its directory removed" [ -z "$(ls -A "$tmp/cgfake")" ]
+
 echo "# usage"
 for args in "" "frob" "status --huge" "status extra" "set" "set always never" \
 	"watch -i 0" "watch -i 1e3" "watch -n 0" "watch -n" "ps 0" "ps 12x" \
-	"ps --sort=size" "ps --json=yes" "ps -X"; do
+	"ps --sort=size" "ps --json=yes" "ps -X" "cgroup" "cgroup frob" "cgroup --json" \
+	"cgroup set" "cgroup set /x" "cgroup set x never" "cgroup set /x bogus" \
+	"cgroup set /x never extra" "cgroup list extra" "cgroup list --huge" "run" "run true" \
+	"run --mode never" "run --mode never --" "run --mode inherit true" "run --in-place true" \
+	"run --huge --mode never true" "set never --mode=never"; do
 	# shellcheck disable=SC2086
 	run zeropagectl $args
 	check "usage error '$args': exit 2, one line" [ "$rc" = 2 -a "$(wc -l <<<"$err")" = 1 -a \
@@ -145,11 +269,17 @@ for args in "" "frob" "status --huge" "status extra" "set" "set always never" \
 done
 run zeropagectl "$(printf 'st\natus')"
 check "usage error, newline in the argument: exit 2, one line" [ "$rc" = 2 -a "$(wc -l <<<"$err")" = 1 ]
+run zeropagectl cgroup set "$(printf '/x\nnever /y')" never
+check "usage error, newline in a cgroup PATH: exit 2, one line" [ "$rc" = 2 -a "$(wc -l <<<"$err")" = 1 ]
+run zeropagectl "cgroup set" /x never
+check "usage error, 'cgroup set' as one word: exit 2" [ "$rc" = 2 ]
 run zeropagectl --help
 check "--help: exit 0, all commands, exit codes" [ "$rc" = 0 -a -z "$err" -a \
-	"$(grep -cE '^  (status|set|watch|ps|help)' <<<"$out")" = 5 -a "$(grep -c 'module not loaded' <<<"$out")" = 1 ]
+	"$(grep -cE '^  (status|set|watch|ps|cgroup set|cgroup list|run|help)' <<<"$out")" = 8 -a \
+	"$(grep -c 'module not loaded' <<<"$out")" = 1 ]
 missing=
-for opt in $(grep -oE -- '--[a-z]+|-[a-zA-Z]\b' <<<"$out" | sort -u) ZEROPAGECTL_SYSFS ZEROPAGECTL_PROC; do
+for opt in $(grep -oE -- '--[a-z-]+|-[a-zA-Z]\b' <<<"$out" | sort -u) ZEROPAGECTL_SYSFS ZEROPAGECTL_PROC \
+	ZEROPAGECTL_CGROUP ZEROPAGECTL_SYSTEMD inherit; do
 	grep -q -- "${opt//-/\\\\-}" "$tools/zeropagectl.8" || missing="$missing $opt"
 done
 check "man page documents every option in --help${missing:+ (missing:$missing)}" [ -z "$missing" ]
@@ -182,7 +312,8 @@ echo "# ps, fake /proc"
 # Pid 4242: zero, private and huge zero pages in anonymous mappings of each
 # kind, and present pages that must not count (file and inaccessible
 # mappings); 4244 a kernel thread; 4245 one private page; and, in a tree of
-# its own, 4243 with PFNs hidden as from a non-root reader.
+# its own, 4243 with PFNs hidden as from a non-root reader.  Their
+# cgroups: 4242's below /db.slice, 4245's beside it.
 python3 - "$tmp/proc" "$tmp/proc-nopfn" <<'PY'
 import os, struct, sys
 proc, nopfn = sys.argv[1:]
@@ -223,19 +354,29 @@ task(nopfn, 4243, "hidden", ["00010000-00011000 rw-p 00000000 00:00 0 "],
      [(0x10000, 0)])
 kpageflags(nopfn, {})
 PY
+printf '1:name=systemd:/db.slice/app.service\n0::/db.slice/app.service\n' >"$tmp/proc/4242/cgroup"
+echo "0::/db.slice2" >"$tmp/proc/4245/cgroup"
+printf 'never /db.slice\nalways /db.slice/other\nalways /db.slice/app.service/sub\n' >"$cgroups"
 export ZEROPAGECTL_PROC=$tmp/proc
 run zeropagectl ps 4242
-check "ps fake: anon 4, zero 5, hzero 512, saved 517" [ "$rc" = 0 -a \
-	"$(tail -n 1 <<<"$out")" = "   4242          4          5        512        517  fake" ]
+check "ps fake: anon 4, zero 5, hzero 512, saved 517, policy of the nearest cgroup above" [ "$rc" = 0 -a \
+	"$(tail -n 1 <<<"$out")" = "   4242          4          5        512        517  never(/db.slice)  fake" ]
 run zeropagectl ps
 check "ps fake, all: kernel thread left out, total row" [ "$rc" = 0 -a \
 	"$(awk 'NR > 1 { print $1 }' <<<"$out" | tr '\n' ' ')" = "4242 4245 - " ]
+check "ps fake: POLICY column, global mode where no cgroup above has one" [ \
+	"$(awk '{ print $6 }' <<<"$out" | tr '\n' ' ')" = "POLICY never(/db.slice) always(global) - " ]
 run zeropagectl ps --sort=comm -H
 check "ps --sort=comm -H" [ "$rc" = 0 -a \
-	"$(awk 'NR > 1 { print $1, $2, $3, $4, $6 }' <<<"$out" | tr '\n' ' ')" = "4242 16K 20K 2.0M fake 4245 4.0K 0B 0B other - 20K 20K 2.0M (total) " ]
+	"$(awk 'NR > 1 { print $1, $2, $3, $4, $7 }' <<<"$out" | tr '\n' ' ')" = "4242 16K 20K 2.0M fake 4245 4.0K 0B 0B other - 20K 20K 2.0M (total) " ]
 run zeropagectl ps --sort=anon --json
 check "ps --json fake: valid" json_ok
 check "ps --json fake: values" pyjson '[p["pid"] for p in d["processes"]] == [4242, 4245] and d["processes"][0]["huge_zero_pages"] == 512 and d["total"]["saved_bytes"] == 517 * 4096 and d["total"]["anon_pages"] == 5'
+check "ps --json fake: policy, policy_from" pyjson '[(p["policy"], p["policy_from"]) for p in d["processes"]] == [("never", "/db.slice"), ("always", "global")] and "policy" not in d["total"]'
+ZEROPAGECTL_SYSFS=$oldsys run zeropagectl ps 4242
+check "ps, module without policies: the global mode" has "$out" '  always\(global\)  fake$'
+ZEROPAGECTL_SYSFS=$nosys run zeropagectl ps --json 4242
+check "ps, module not loaded: policy unknown" pyjson 'd["processes"][0]["policy"] is None and d["processes"][0]["policy_from"] is None'
 ZEROPAGECTL_PROC=$tmp/proc-nopfn run zeropagectl ps 4243
 check "ps, PFNs hidden: exit 4, says root is needed" [ "$rc" = 4 -a -z "$out" ]
 check "ps, PFNs hidden: one error line" one_error 'needs root'
