@@ -183,11 +183,25 @@ out:
 	return ret;
 }
 
+/*
+ * userfaultfd_armed() as the plain flags test it is up to 6.x: gcc-14 does
+ * not inline 7.x's VMA-flags bitmap version, and the call costs the fault
+ * path a stack frame.
+ */
+static __always_inline bool zp_uffd_armed(struct vm_area_struct *vma)
+{
+#ifdef CONFIG_USERFAULTFD
+	return vma->vm_flags & __VM_UFFD_FLAGS;
+#else
+	return false;
+#endif
+}
+
 /* Read faults do_anonymous_page() would see that are the module's at all. */
 static inline bool zp_private_anon(struct vm_area_struct *vma)
 {
 	return vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
-	       !userfaultfd_armed(vma);
+	       !zp_uffd_armed(vma);
 }
 
 /*
@@ -229,7 +243,7 @@ static __always_inline bool zp_anon_decide(struct vm_fault *vmf,
 
 	if (vma->vm_flags & VM_SHARED)
 		return false;
-	if (userfaultfd_armed(vma))
+	if (zp_uffd_armed(vma))
 		goto pass;
 
 	if (zp_mode_for(policy) == ZP_MODE_NEVER) {
@@ -534,7 +548,7 @@ void zp_huge_read_fault(struct vm_fault *vmf)
 	struct zp_policy *policy;
 
 	if (!zp_policies_set() || !zp_is_read_fault(vmf->flags) ||
-	    userfaultfd_armed(vma))
+	    zp_uffd_armed(vma))
 		return;
 	rcu_read_lock();
 	policy = zp_policy_current();
