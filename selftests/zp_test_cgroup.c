@@ -335,8 +335,8 @@ static void test_limit(void)
 /*
  * The huge path: with THP on, a read fault on a huge-eligible range takes
  * the huge zero page before the module's hooks.  Read-then-write in a never
- * cgroup keeps huge pages; in an always cgroup the huge zero page is split
- * on the first write, and huge pages are lost.
+ * cgroup keeps huge pages; an always cgroup keeps the huge zero page on
+ * read (a write to it splits it up to 6.12, and gets a huge page on 7.x).
  */
 static void test_huge(void)
 {
@@ -361,9 +361,10 @@ static void test_huge(void)
 		tap_result(seen[0].zero == 0 && seen[0].huge_kb >= (long)(huge / 1024),
 			   "cgroup never, THP: read-then-write keeps its huge pages (zero PFNs %zu; AnonHugePages want >= %zu kB, got %ld kB)",
 			   seen[0].zero, huge / 1024, seen[0].huge_kb);
-		tap_result(seen[1].zero == huge / PAGE && seen[1].huge_kb < (long)(huge / 1024),
-			   "cgroup always, THP: reads map the huge zero page (want %zu zero PFNs, got %zu), writes lose huge pages (AnonHugePages %ld kB < %zu kB)",
-			   huge / PAGE, seen[1].zero, seen[1].huge_kb, huge / 1024);
+		/* What a write to the huge zero page gives is the kernel's choice. */
+		tap_result(seen[1].zero == huge / PAGE,
+			   "cgroup always, THP: reads map the huge zero page (want %zu zero PFNs, got %zu; AnonHugePages after the writes: %ld kB)",
+			   huge / PAGE, seen[1].zero, seen[1].huge_kb);
 	}
 	policy_set("inherit", NEVER_CG);
 	thp_set("use_zero_page", was[2]);
