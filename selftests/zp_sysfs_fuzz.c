@@ -3,7 +3,8 @@
  * Hostile input for the zeropage module, run inside the test guests.
  *
  *   zp_sysfs_fuzz sysfs N SEED    N random and structured byte strings to
- *                                 each writable sysfs file (module loaded)
+ *                                 each writable sysfs file (module loaded),
+ *                                 cgroups included (MODE PATH lines)
  *   zp_sysfs_fuzz params N SEED   N loads with random and structured
  *                                 parameter strings (module not loaded)
  *   zp_sysfs_fuzz unpriv          as a non-root user: every read works,
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -293,7 +295,8 @@ static bool read_sysfs(const char *dir, const char *name, char *buf, size_t size
 		return false;
 	n = read(fd, buf, size - 1);
 	close(fd);
-	if (n <= 0)
+	/* An empty file (cgroups with no policy) is read all the same. */
+	if (n < 0)
 		return false;
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
@@ -362,6 +365,209 @@ static bool sysfs_write_ok(struct knob *k, const char *buf, size_t len, unsigned
 	return false;
 }
 
+/* ---- cgroups: MODE PATH lines ---- */
+
+/* The cgroups the lines aim at, canonical; the model's mode of each. */
+static const char *const fuzz_cgs[] = { "/zpf-a", "/zpf-b", "/zpf-a/c" };
+static const char *const policy_words[] = { "always", "never", "inherit" };
+static const char *fuzz_cg_mode[ARRAY_SIZE(fuzz_cgs)];
+
+/*
+ * The canonical form of @path, as the kernel walks it (kernfs_walk_ns():
+ * empty components skipped, "." and ".." plain names), if it names a
+ * cgroup directory; NULL otherwise.
+ */
+static const char *cgroup_at(const char *path, char *canon, size_t size)
+{
+	char copy[SYSFS_WRITE_MAX + 1], *c, *save = NULL, full[PATH_MAX];
+	struct stat st;
+	size_t n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	canon[0] = '\0';
+	for (c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, ".") || !strcmp(c, "..") || n + strlen(c) + 2 > size)
+			return NULL;
+		n += snprintf(canon + n, size - n, "/%s", c);
+	}
+	if (!n)
+		snprintf(canon, size, "/");
+	if (snprintf(full, sizeof(full), CG_ROOT "%s", canon) >= (int)sizeof(full) ||
+	    stat(full, &st) || !S_ISDIR(st.st_mode))
+		return NULL;
+	return canon;
+}
+
+/*
+ * The outcome of writing @buf[0..@len) to cgroups: 0 and, in @canon and
+ * *@mode, the entry it sets (mode NULL: removes), or the errno.
+ */
+static int policy_oracle(const char *buf, size_t len, char *canon, size_t size,
+			 const char **mode)
+{
+	char line[SYSFS_WRITE_MAX + 1];
+	const char *space, *path;
+	unsigned int i;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (memchr(buf, '\0', len) || memchr(buf, '\n', len) || !(space = memchr(buf, ' ', len)))
+		return EINVAL;
+	memcpy(line, buf, len);
+	line[len] = '\0';
+	line[space - buf] = '\0';
+	for (i = 0; i < ARRAY_SIZE(policy_words) && strcmp(line, policy_words[i]); i++)
+		;
+	path = line + (space - buf) + 1;
+	if (i == ARRAY_SIZE(policy_words) || path[0] != '/')
+		return EINVAL;
+	if (!cgroup_at(path, canon, size))
+		return ENOENT;
+	*mode = i == 2 ? NULL : policy_words[i];
+	return 0;
+}
+
+/* A line aimed at the cgroups file: valid, nearly valid, or hostile. */
+static size_t generate_policy(char *buf)
+{
+	static const char *const odd_paths[] = {
+		"/", "//zpf-a", "/zpf-a/", "/zpf-a//c/", "/zpf-a/./c", "/zpf-a/../zpf-b",
+		"/zpf-none", "/cgroup.procs", "/zpf-a/cgroup.procs/x", "zpf-a", "", "/zpf-a b",
+	};
+	const char *w = policy_words[pick(ARRAY_SIZE(policy_words))];
+	size_t n, at;
+
+	n = put_str(buf, 0, w);
+	switch (pick(6)) {
+	case 0:
+	case 1:		/* a valid line */
+		n = put_str(buf, n, " ");
+		n = put_str(buf, n, fuzz_cgs[pick(ARRAY_SIZE(fuzz_cgs))]);
+		break;
+	case 2:		/* odd paths */
+		n = put_str(buf, n, " ");
+		n = put_str(buf, n, odd_paths[pick(ARRAY_SIZE(odd_paths))]);
+		break;
+	case 3:		/* a byte changed, or the line cut short */
+		n = put_str(buf, n, " ");
+		n = put_str(buf, n, fuzz_cgs[pick(ARRAY_SIZE(fuzz_cgs))]);
+		at = pick(n);
+		if (pick(2))
+			buf[at] ^= 1 << pick(8);
+		else
+			n = at;
+		break;
+	case 4:		/* garbage, whitespace or a second line after it */
+		n = put_str(buf, n, pick(2) ? " " : "  ");
+		n = put_str(buf, n, fuzz_cgs[pick(ARRAY_SIZE(fuzz_cgs))]);
+		n = put_any(buf, n, 1 + pick(8), " \t\n\0/.", 6);
+		break;
+	default:	/* random bytes after the mode, long ones too */
+		at = some_length() % (SYSFS_WRITE_MAX - n);
+		while (at--)
+			buf[n++] = rnd(&rng);
+	}
+	if (pick(2))
+		n = put_str(buf, n, "\n");
+	return n;
+}
+
+/* Does the cgroups file list exactly the model's entries? */
+static bool policies_listed_as_model(void)
+{
+	char line[300], want[300];
+	unsigned int i, listed = 0, expected = 0;
+	FILE *f = fopen(ZP_DIR "/cgroups", "r");
+	bool ok = true;
+
+	if (!f)
+		die("open cgroups");
+	while (fgets(line, sizeof(line), f)) {
+		listed++;
+		for (i = 0; i < ARRAY_SIZE(fuzz_cgs); i++) {
+			snprintf(want, sizeof(want), "%s %s\n", fuzz_cg_mode[i], fuzz_cgs[i]);
+			if (fuzz_cg_mode[i] && !strcmp(line, want))
+				break;
+		}
+		ok &= i < ARRAY_SIZE(fuzz_cgs);
+	}
+	fclose(f);
+	for (i = 0; i < ARRAY_SIZE(fuzz_cgs); i++)
+		expected += !!fuzz_cg_mode[i];
+	return ok && listed == expected;
+}
+
+/* Write "inherit @cg": a policy outside the model goes at once. */
+static void policy_remove(const char *cg)
+{
+	char line[300];
+
+	snprintf(line, sizeof(line), "inherit %s\n", cg);
+	if (zp_write("cgroups", line, strlen(line)))
+		die("remove the policy of %s", cg);
+}
+
+/* The model's entry for the canonical path @canon; NULL outside it. */
+static const char **model_entry(const char *canon)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fuzz_cgs); i++)
+		if (!strcmp(canon, fuzz_cgs[i]))
+			return &fuzz_cg_mode[i];
+	return NULL;
+}
+
+/* @count lines to cgroups, each judged by the oracle and the listing. */
+static void fuzz_policies(unsigned int count, unsigned long *writes, unsigned long *valid_writes,
+			  unsigned long *bad)
+{
+	static char buf[SYSFS_WRITE_MAX + 1];
+	char dump[80], canon[256], dir[128];
+	const char *mode = NULL, **entry;
+	unsigned int i;
+	int want, got, fd;
+	ssize_t n;
+
+	for (i = 0; i < ARRAY_SIZE(fuzz_cgs); i++) {
+		snprintf(dir, sizeof(dir), CG_ROOT "%s", fuzz_cgs[i]);
+		cg_make(dir);
+	}
+	if (!policies_listed_as_model())
+		die("cgroups: policies were set before the fuzzing");
+	for (i = 0; i < count; i++, ++*writes) {
+		size_t len = generate_policy(buf);
+
+		/* An empty write never reaches the store: it returns 0. */
+		want = len ? policy_oracle(buf, len, canon, sizeof(canon), &mode) : -1;
+		fd = open(ZP_DIR "/cgroups", O_WRONLY);
+		if (fd < 0)
+			die("open cgroups");
+		n = write(fd, buf, len);
+		got = n == (ssize_t)len ? len ? 0 : -1 : n < 0 ? errno : -2;
+		close(fd);
+		entry = want ? NULL : model_entry(canon);
+		if (entry)
+			*entry = mode;
+		else if (!want && !got && mode)
+			policy_remove(canon);
+		*valid_writes += !want;
+		if (got == want && policies_listed_as_model())
+			continue;
+		if ((*bad)++ < PRINT_MAX) {
+			hexdump(dump, sizeof(dump), buf, len);
+			tap_diag("cgroups: %zu bytes %s: got %d, want %d (an errno; 0 set, -1 nothing), or the listing is not the model's",
+				 len, dump, got, want);
+		}
+	}
+	for (i = ARRAY_SIZE(fuzz_cgs); i-- > 0;) {
+		if (fuzz_cg_mode[i])
+			policy_remove(fuzz_cgs[i]);
+		snprintf(dir, sizeof(dir), CG_ROOT "%s", fuzz_cgs[i]);
+		cg_remove(dir);
+	}
+}
+
 static int fuzz_sysfs(unsigned int count)
 {
 	static char buf[MAX_LEN];
@@ -389,8 +595,9 @@ static int fuzz_sysfs(unsigned int count)
 		}
 		kmsg_drain(&kmsg);
 	}
+	fuzz_policies(count, &writes, &valid_writes, &bad);
 	tap_result(!bad, "fuzz sysfs: %lu writes (%lu valid) to %zu files, outcome and state as the contract says: %lu wrong; %.1f s",
-		   writes, valid_writes, ARRAY_SIZE(sysfs_knobs), bad, now_s() - t0);
+		   writes, valid_writes, ARRAY_SIZE(sysfs_knobs) + 1, bad, now_s() - t0);
 	kmsg_close(&kmsg);
 	tap_result(!kmsg.unexpected && !kmsg.expected,
 		   "fuzz sysfs: nothing logged above pr_info (%lu records)",
@@ -590,8 +797,9 @@ static const char *const unpriv_dirs[] = { ZP_DIR, ZP_DIR "/stats", PARAM_DIR };
 static int unpriv(void)
 {
 	unsigned long files = 0, read_ok = 0, refused = 0;
-	char path[512], buf[256], before[5][64], after[5][64];
-	const char *const snap[] = { "enabled", "audit", "fault_around_bytes", "hook", "arch" };
+	char path[512], buf[256], before[6][64], after[6][64];
+	const char *const snap[] = { "enabled", "audit", "fault_around_bytes", "hook", "arch",
+				     "cgroups" };
 	struct dirent *de;
 	unsigned int d, j;
 	int fd, fails = 0;
