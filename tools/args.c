@@ -8,6 +8,8 @@
  * "cgroup" takes its subcommand as its first argument; "run" takes
  * everything from its first argument (or after "--") as the command to run,
  * so that the command's own options stay its own.
+ *
+ * Lines of a cgroup apply file are parsed here too, with the same words.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -62,10 +64,11 @@ static const char *const zp_cmd_names[ZP_NR_CMDS] = {
 	[ZP_CMD_RUN] = "run",
 	[ZP_CMD_CGROUP_SET] = "cgroup set",
 	[ZP_CMD_CGROUP_LIST] = "cgroup list",
+	[ZP_CMD_CGROUP_APPLY] = "cgroup apply",
 };
 
 /* The subcommands of "cgroup", in the order of enum zp_cmd. */
-static const char *const zp_cgroup_cmds[] = { "set", "list" };
+static const char *const zp_cgroup_cmds[] = { "set", "list", "apply" };
 
 static const char *const zp_sort_names[ZP_NR_SORTS] = {
 	[ZP_SORT_PID] = "pid",
@@ -215,8 +218,8 @@ static int apply_opt(struct zp_args *a, const struct zp_opt *o, const char *val,
 static int set_cgroup(struct zp_args *a, const char *path)
 {
 	if (path[0] != '/' || strchr(path, '\n'))
-		return fail(a, "cgroup set: bad PATH '%s' (a cgroup from the cgroup2 root, such as /db.slice, or its directory under the cgroup2 mount)",
-			    path);
+		return fail(a, "%s: bad PATH '%s' (a cgroup from the cgroup2 root, such as /db.slice, or its directory under the cgroup2 mount)",
+			    zp_cmd_names[a->cmd], path);
 	a->cgroup = path;
 	return 0;
 }
@@ -226,7 +229,7 @@ static int add_cgroup_cmd(struct zp_args *a, const char *word)
 	int sub = lookup(word, zp_cgroup_cmds, ARRAY_SIZE(zp_cgroup_cmds));
 
 	if (sub < 0)
-		return fail(a, "cgroup: unknown subcommand '%s' (set or list)", word);
+		return fail(a, "cgroup: unknown subcommand '%s' (set, list or apply)", word);
 	a->cmd = ZP_CMD_CGROUP_SET + sub;
 	return 0;
 }
@@ -248,6 +251,11 @@ static int add_positional(struct zp_args *a, const char *arg, int argc)
 		if (a->mode)
 			return fail(a, "cgroup set: unexpected argument '%s'", arg);
 		return set_mode(a, arg, ARRAY_SIZE(zp_modes));
+	case ZP_CMD_CGROUP_APPLY:
+		if (a->file)
+			return fail(a, "cgroup apply: unexpected argument '%s'", arg);
+		a->file = arg;
+		return 0;
 	case ZP_CMD_PS:
 		if (!parse_ulong(arg, INT_MAX, &pid) || !pid)
 			return fail(a, "ps: bad PID '%s'", arg);
@@ -270,7 +278,7 @@ static int check_complete(struct zp_args *a)
 	case ZP_CMD_SET:
 		return a->mode ? 0 : fail(a, "set: missing mode (always or never)");
 	case ZP_CMD_CGROUP:
-		return fail(a, "cgroup: missing subcommand (set or list)");
+		return fail(a, "cgroup: missing subcommand (set, list or apply)");
 	case ZP_CMD_CGROUP_SET:
 		if (!a->cgroup)
 			return fail(a, "cgroup set: missing PATH and mode (always, never or inherit)");
@@ -332,4 +340,31 @@ int zp_parse_args(int argc, char *const argv[], struct zp_args *a)
 	if (help)
 		a->cmd = ZP_CMD_HELP;
 	return help ? 0 : check_complete(a);
+}
+
+/* What a file may hold around and between the words (getline's newline too). */
+#define BLANKS " \t\n\r\v\f"
+
+int zp_parse_policy_line(char *line, struct zp_args *a)
+{
+	char *end, *path;
+
+	a->mode = NULL;
+	a->cgroup = NULL;
+	line += strspn(line, BLANKS);
+	end = line + strlen(line);
+	while (end > line && strchr(BLANKS, end[-1]))
+		*--end = '\0';
+	/* Only whole lines are comments: a cgroup's name may hold a '#'. */
+	if (!*line || *line == '#')
+		return 0;
+	path = line + strcspn(line, BLANKS);
+	if (!*path)
+		return fail(a, "%s: '%s' has no PATH (MODE PATH, such as 'never /db.slice')",
+			    zp_cmd_names[a->cmd], line);
+	*path++ = '\0';
+	path += strspn(path, BLANKS);
+	if (set_mode(a, line, ARRAY_SIZE(zp_modes)))
+		return -1;
+	return set_cgroup(a, path);
 }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zeropagectl cgroup set|list, and what ps and run need of the per-cgroup
- * policies: zeropage/cgroups lists "MODE PATH" and zeropage/cgroup_stats
- * "ZERO PRIVATE PASSED PATH", PATH from the cgroup2 root.  The module reads
- * each file apart, in hash order: entries are joined by path, and one added
- * between the two reads has no counters.
+ * zeropagectl cgroup set|list, and what apply, ps and run need of the
+ * per-cgroup policies: zeropage/cgroups lists "MODE PATH" and
+ * zeropage/cgroup_stats "ZERO PRIVATE PASSED PATH", PATH from the cgroup2
+ * root.  The module reads each file apart, in hash order: entries are
+ * joined by path, and one added between the two reads has no counters.
  *
  * The cgroup2 mount comes from /proc/self/mountinfo, so that a directory
  * under it can be given instead of a path from the cgroup2 root, and run
@@ -290,11 +290,7 @@ int zp_cgroup2_new(const char *name, char **dir, char **cgroup)
 	return -ENOMEM;
 }
 
-/*
- * @path as the module takes it: a directory under a cgroup2 mount becomes
- * its path from the cgroup2 root; anything else is taken as one already.
- */
-static char *module_path(const char *path)
+char *zp_module_path(const char *path)
 {
 	char *real = realpath(path, NULL), *cgroup = NULL;
 	struct zp_mount m;
@@ -305,6 +301,22 @@ static char *module_path(const char *path)
 	}
 	free(real);
 	return cgroup ? cgroup : strdup(path);
+}
+
+char *zp_cgroup_dir(const char *cgroup)
+{
+	const char *rest;
+	struct zp_mount m;
+	char *dir = NULL;
+
+	if (find_cgroup2(NULL, &m))
+		return NULL;
+	/* A mount of a cgroup below the root shows only what is below it. */
+	rest = below(cgroup, m.root);
+	if (rest && asprintf(&dir, "%s%s", m.dir, rest) < 0)
+		dir = NULL;
+	free_mount(&m);
+	return dir;
 }
 
 int zp_need_policies(void)
@@ -339,8 +351,19 @@ int zp_policy_write(const char *who, const char *mode, const char *path)
 		ret = zp_error(ZP_EXIT_ERROR, "%s: the module rejected '%s' as invalid",
 			       who, line);
 	else
-		ret = zp_write_error(zp_path("cgroups"), line, err);
+		ret = zp_write_error(who, zp_path("cgroups"), line, err);
 	free(line);
+	return ret;
+}
+
+int zp_policy_set(const char *who, const char *mode, const char *path)
+{
+	int ret = zp_policy_write(who, mode, path);
+
+	if (!ret && !strcmp(mode, "inherit"))
+		printf("zeropage: cgroup %s: no mode of its own, inherits\n", path);
+	else if (!ret)
+		printf("zeropage: cgroup %s: mode %s\n", path, mode);
 	return ret;
 }
 
@@ -351,14 +374,10 @@ int zp_cgroup_set(const struct zp_args *a)
 
 	if (ret)
 		return ret;
-	path = module_path(a->cgroup);
+	path = zp_module_path(a->cgroup);
 	if (!path)
 		return zp_error(ZP_EXIT_ERROR, "out of memory");
-	ret = zp_policy_write("cgroup set", a->mode, path);
-	if (!ret && !strcmp(a->mode, "inherit"))
-		printf("zeropage: cgroup %s: no mode of its own, inherits\n", path);
-	else if (!ret)
-		printf("zeropage: cgroup %s: mode %s\n", path, a->mode);
+	ret = zp_policy_set("cgroup set", a->mode, path);
 	free(path);
 	return ret;
 }

@@ -29,18 +29,6 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define RMDIR_TRIES	1000	/* 10 ms apart */
 
-/* ZEROPAGECTL_SYSTEMD, else whether systemd is PID 1; -1 if bad. */
-static int use_systemd(void)
-{
-	const char *env = zp_env_or("ZEROPAGECTL_SYSTEMD", NULL);
-
-	if (!env)
-		return !access("/run/systemd/system", F_OK);
-	if (strcmp(env, "0") && strcmp(env, "1"))
-		return -1;
-	return *env == '1';
-}
-
 /* Exec @argv; if that fails, say so and return env(1)'s status for it. */
 static int exec_command(char *const argv[])
 {
@@ -141,13 +129,13 @@ static void restore_signals(void)
 		sigaction(run_signals[i], &saved_actions[i], NULL);
 }
 
-static int wait_command(pid_t pid)
+int zp_wait(const char *who, pid_t pid)
 {
 	int status;
 
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return zp_error(ZP_EXIT_ERROR, "run: waitpid: %s", strerror(errno));
+			return zp_error(ZP_EXIT_ERROR, "%s: waitpid: %s", who, strerror(errno));
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
@@ -172,7 +160,7 @@ static int start_command(const struct zp_args *a, const char *dir)
 		_exit(err ? run_error("move into", dir, err) : exec_command(a->command));
 	}
 	command_pid = pid;
-	return wait_command(pid);
+	return zp_wait("run", pid);
 }
 
 /* Processes in cgroup directory @dir?  (Exiting ones are not listed.) */
@@ -250,7 +238,7 @@ static int run_in_cgroup(const struct zp_args *a)
 
 int zp_run(const struct zp_args *a)
 {
-	int systemd = use_systemd(), ret;
+	int systemd = zp_use_systemd(), ret;
 
 	if (systemd < 0 && !a->in_place)
 		return zp_error(ZP_EXIT_USAGE, "run: ZEROPAGECTL_SYSTEMD must be 0 or 1");

@@ -2,7 +2,8 @@
 /*
  * zeropagectl: show and set the zeropage module's state (SPEC §2.1), watch
  * its counters, count the zero pages processes map (ps.c), and set the mode
- * of cgroups (cgroup.c) and of one command (run.c).
+ * of cgroups (cgroup.c; from a file at boot, apply.c) and of one command
+ * (run.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,11 @@ static const char usage[] =
 "                              inherit removes it; PATH from the cgroup2 root\n"
 "                              (/db.slice) or its directory (/sys/fs/cgroup/...)\n"
 "  cgroup list [--json]        the cgroups with a mode, and their counters\n"
+"  cgroup apply [FILE]         cgroup set for each 'MODE PATH' line of FILE\n"
+"                              (default /etc/zeropage/cgroups.conf, if any),\n"
+"                              starting a missing NAME.slice first where\n"
+"                              systemd runs (root); what the unit\n"
+"                              zeropage-cgroups.service runs at boot\n"
 "  run --mode always|never [--in-place] [--] COMMAND [ARG]...\n"
 "                              run COMMAND in a cgroup of its own with that\n"
 "                              mode (root): a systemd scope when systemd runs,\n"
@@ -56,13 +62,17 @@ static const char usage[] =
 "                      (default /sys/kernel/mm)\n"
 "  ZEROPAGECTL_PROC    proc file system (default /proc)\n"
 "  ZEROPAGECTL_CGROUP  where cgroup2 is mounted (default: from mountinfo)\n"
-"  ZEROPAGECTL_SYSTEMD 1 or 0: run in a systemd scope or not (default: 1 if\n"
+"  ZEROPAGECTL_SYSTEMD 1 or 0: systemd is PID 1 or not: run in a scope,\n"
+"                      cgroup apply starts slices (default: 1 if\n"
 "                      /run/systemd/system exists)\n"
+"  ZEROPAGECTL_CONF    the file cgroup apply reads without FILE\n"
+"                      (default /etc/zeropage/cgroups.conf)\n"
 "\n"
 "Exit status:\n"
 "  0 success, 1 runtime error, 2 usage error, 3 module not loaded,\n"
 "  4 permission denied (not root); run: COMMAND's status (128+N if killed\n"
-"  by signal N; 126 not executable, 127 not found)\n";
+"  by signal N; 126 not executable, 127 not found); cgroup apply: 2 if a\n"
+"  line is malformed, else 1 if one failed\n";
 
 /* Counters under stats/, with their column headings in watch. */
 static const struct zp_stat {
@@ -180,6 +190,17 @@ const char *zp_root_hint(void)
 	return geteuid() ? " (run as root)" : "";
 }
 
+int zp_use_systemd(void)
+{
+	const char *env = zp_env_or("ZEROPAGECTL_SYSTEMD", NULL);
+
+	if (!env)
+		return !access("/run/systemd/system", F_OK);
+	if (strcmp(env, "0") && strcmp(env, "1"))
+		return -1;
+	return *env == '1';
+}
+
 int zp_write(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC);
@@ -199,20 +220,20 @@ int zp_write(const char *path, const char *val)
 	return err;
 }
 
-int zp_write_error(const char *path, const char *val, int err)
+int zp_write_error(const char *who, const char *path, const char *val, int err)
 {
-	if (err == EACCES || err == EPERM)
-		return zp_error(ZP_EXIT_PERM, "cannot write '%s' to %s: %s%s",
-				val, path, strerror(err), zp_root_hint());
-	return zp_error(ZP_EXIT_ERROR, "cannot write '%s' to %s: %s",
-			val, path, strerror(err));
+	bool perm = err == EACCES || err == EPERM;
+
+	return zp_error(perm ? ZP_EXIT_PERM : ZP_EXIT_ERROR, "%s%scannot write '%s' to %s: %s%s",
+			who ? who : "", who ? ": " : "", val, path, strerror(err),
+			perm ? zp_root_hint() : "");
 }
 
 static int write_attr(const char *path, const char *val)
 {
 	int err = zp_write(path, val);
 
-	return err ? zp_write_error(path, val, err) : 0;
+	return err ? zp_write_error(NULL, path, val, err) : 0;
 }
 
 /* Bytes outside printable ASCII become \u00XX, so any comm is valid JSON. */
@@ -515,6 +536,7 @@ static int (*const zp_cmd_fns[ZP_NR_CMDS])(const struct zp_args *a) = {
 	[ZP_CMD_PS] = zp_ps,
 	[ZP_CMD_CGROUP_SET] = zp_cgroup_set,
 	[ZP_CMD_CGROUP_LIST] = zp_cgroup_list,
+	[ZP_CMD_CGROUP_APPLY] = zp_cgroup_apply,
 	[ZP_CMD_RUN] = zp_run,
 };
 

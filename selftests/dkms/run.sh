@@ -11,7 +11,10 @@
 #   2. each of those kernels boots in QEMU with the installed module tree,
 #      modules.dep from depmod and the package's /etc/modprobe.d/zeropage.conf
 #      enabled with mode=never; the guest (selftests/guest/dkms.sh) loads it
-#      with modprobe and checks the mode and a read fault.
+#      with modprobe and checks the mode and a read fault.  zeropage-tools'
+#      zeropagectl (with the libraries it links), /etc/zeropage/cgroups.conf
+#      and zeropage-cgroups.service come along: the guest runs the unit's
+#      ExecStart on a cgroups.conf of its own and checks the policy.
 #   3. the same in a Debian 13 chroot with its own 6.12 headers and gcc-14;
 #      then, as in 4., the trixie-backports 7.3 amd64 headers, with their
 #      image (7.x's headers do not bring it; without it dkms 3.2 skips
@@ -194,6 +197,7 @@ boot() {
 	cp -a "$root/lib/modules/$rel/updates" "$stage/lib/modules/$rel/"
 	find "$root/lib/modules/$rel" -maxdepth 1 -type f -name 'modules.*' -exec cp {} "$stage/lib/modules/$rel/" \;
 	cp "$root/etc/modprobe.d/zeropage.conf" "$stage/etc/modprobe.d/"
+	stage_tools "$root" "$stage" || tap "$label $rel: zeropage-tools' files staged for the guest" 1
 	ko=$(ls "$stage/lib/modules/$rel/updates/dkms/"zeropage.ko* | head -n 1)
 	case $ko in
 	*.xz) xz -dc "$ko" >"$out/zeropage.ko" ;;
@@ -203,6 +207,24 @@ boot() {
 	esac
 	ZP_GUEST_EXTRA=$stage ZP_GUEST_APPEND="zp.version=$V" \
 		boot_judge "$label $rel" "$rel" "$kroot" "$out/zeropage.ko" dkms "$out/guest"
+}
+
+# unit_path ROOT: where zeropage-tools installed zeropage-cgroups.service.
+unit_path() {
+	in_chroot "$1" dpkg-query -L zeropage-tools | grep -m 1 '/systemd/system/zeropage-cgroups\.service$'
+}
+
+# stage_tools ROOT STAGE: into STAGE, at the paths zeropage-tools installed
+# them: /etc/zeropage/cgroups.conf, zeropage-cgroups.service, zeropagectl and
+# the shared libraries it links (the guest has none).  Each is resolved
+# inside the chroot, whose symbolic links may be absolute.
+stage_tools() {
+	local root=$1 stage=$2 unit f real libs
+	unit=$(unit_path "$root") && libs=$(in_chroot "$root" ldd /usr/sbin/zeropagectl) || return 1
+	for f in /etc/zeropage/cgroups.conf "$unit" /usr/sbin/zeropagectl $(grep -o '/[^ ]*' <<<"$libs"); do
+		real=$(in_chroot "$root" readlink -e "$f") && mkdir -p "$stage${f%/*}" &&
+			cp "$root$real" "$stage$f" || return 1
+	done
 }
 
 # K[RELEASE]: the kernel's root (kernel_root), once found.
@@ -257,6 +279,9 @@ install_packages() {
 	tap "$label: zeropage-tools: zeropagectl --help runs" $?
 	check "$label: zeropage-tools: modules-load.d snippet names the module" \
 		grep -qx zeropage "$root/usr/share/zeropage-tools/modules-load.d/zeropage.conf"
+	# deb-systemd-helper enables it whether or not systemd runs.
+	check "$label: zeropage-tools: zeropage-cgroups.service enabled (multi-user.target.wants)" \
+		test -L "$root/etc/systemd/system/multi-user.target.wants/zeropage-cgroups.service"
 	# Enable the shipped example's mode=never, as docs/install.md says.
 	sed -i 's/^#options zeropage mode=never$/options zeropage mode=never/' "$root/etc/modprobe.d/zeropage.conf"
 	check "$label: the example /etc/modprobe.d/zeropage.conf, uncommented, parses (mode=never)" \
@@ -282,6 +307,8 @@ purge() {
 			sh -c "! grep -q zeropage '$root/lib/modules/$rel/modules.dep' 2>/dev/null"
 	done
 	check "$label: purge: /etc/modprobe.d/zeropage.conf removed" test ! -e "$root/etc/modprobe.d/zeropage.conf"
+	check "$label: purge: /etc/zeropage removed, zeropage-cgroups.service no longer enabled" sh -c \
+		"[ ! -e '$root/etc/zeropage' ] && [ ! -L '$root/etc/systemd/system/multi-user.target.wants/zeropage-cgroups.service' ]"
 }
 
 # from_checkout LABEL ROOT RELEASE: docs/install.md, "From a checkout with
@@ -367,11 +394,20 @@ check "zeropage-dkms: /usr/src/zeropage-$V has dkms.conf, Kbuild, module/, inclu
 	has_files "$DEB_DKMS" usr/src/zeropage-$V/{dkms.conf,Kbuild,module/main.c,include/zeropage.h}
 check "zeropage-dkms: Architecture all, depends on dkms" \
 	sh -c "[ \"\$(dpkg-deb -f '$DEB_DKMS' Architecture)\" = all ] && dpkg-deb -f '$DEB_DKMS' Depends | grep -q dkms"
-check "zeropage-tools: zeropagectl, its man page, /etc/modprobe.d/zeropage.conf, modules-load.d snippet" \
+check "zeropage-tools: zeropagectl, its man page, /etc/modprobe.d/zeropage.conf, modules-load.d snippet, /etc/zeropage/cgroups.conf" \
 	has_files "$DEB_TOOLS" usr/sbin/zeropagectl usr/share/man/man8/zeropagectl.8.gz \
-	etc/modprobe.d/zeropage.conf usr/share/zeropage-tools/modules-load.d/zeropage.conf
-check "zeropage-tools: /etc/modprobe.d/zeropage.conf is a conffile" \
-	sh -c "dpkg-deb --ctrl-tarfile '$DEB_TOOLS' | tar -xOf - ./conffiles | grep -qx /etc/modprobe.d/zeropage.conf"
+	etc/modprobe.d/zeropage.conf usr/share/zeropage-tools/modules-load.d/zeropage.conf \
+	etc/zeropage/cgroups.conf
+conffiles=$(dpkg-deb --ctrl-tarfile "$DEB_TOOLS" | tar -xOf - ./conffiles)
+for f in /etc/modprobe.d/zeropage.conf /etc/zeropage/cgroups.conf; do
+	check "zeropage-tools: $f is a conffile" grep -qx "$f" <<<"$conffiles"
+done
+# dh_installsystemd puts it in lib/ or usr/lib/, as its version has it.
+# (grep reads to the end: dpkg-deb complains of a pipe closed early.)
+check "zeropage-tools: zeropage-cgroups.service, in the unit directory" \
+	sh -c "dpkg-deb -c '$DEB_TOOLS' | grep ' \./\(usr/\)\?lib/systemd/system/zeropage-cgroups\.service\$' >/dev/null"
+check "zeropage-tools: its postinst enables zeropage-cgroups.service" \
+	sh -c "dpkg-deb --ctrl-tarfile '$DEB_TOOLS' | tar -xOf - ./postinst | grep \"deb-systemd-helper enable 'zeropage-cgroups.service'\" >/dev/null"
 lintian_out=$(lintian -I -E --pedantic "$debs"/zeropage_"${V}"_*.changes 2>/dev/null)
 rc=$?
 echo "$lintian_out" >"$O/lintian.log"

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer harness for zp_parse_args(): the input, split at NUL bytes, is
- * argv[1..].  Besides crashes and sanitizer reports, it checks that what a
- * successful parse returns is something the commands can rely on.
+ * argv[1..].  Its first part is also a line of a cgroup apply file, for
+ * zp_parse_policy_line().  Besides crashes and sanitizer reports, it checks
+ * that what a successful parse returns is something the commands can rely
+ * on.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +26,30 @@ static bool cgroup_line(const struct zp_args *a)
 	       a->cgroup && a->cgroup[0] == '/' && !strchr(a->cgroup, '\n');
 }
 
+/* Every error must be one non-empty line. */
+static bool error_ok(const struct zp_args *a)
+{
+	return a->err[0] && !memchr(a->err, '\n', sizeof(a->err));
+}
+
+/* What cgroup apply takes from @line; it parses a copy, in place. */
+static void policy_line(const char *line)
+{
+	struct zp_args a = { .cmd = ZP_CMD_CGROUP_APPLY };
+	char *copy = strdup(line);
+
+	if (!copy)
+		return;
+	if (!zp_parse_policy_line(copy, &a)) {
+		/* Both, for a policy; neither, for a blank line or a comment. */
+		if ((a.mode || a.cgroup) && !cgroup_line(&a))
+			abort();
+	} else if (!error_ok(&a)) {
+		abort();
+	}
+	free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = malloc(size + 1), *argv[MAX_ARGS + 1];
@@ -38,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (char *p = buf; p <= buf + size && argc < MAX_ARGS; p += strlen(p) + 1)
 		argv[argc++] = p;
 	argv[argc] = NULL;
+	policy_line(buf);
 
 	if (!zp_parse_args(argc, argv, &a)) {
 		if (a.cmd >= ZP_NR_CMDS || a.cmd == ZP_CMD_CGROUP || a.sort >= ZP_NR_SORTS ||
@@ -51,8 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < a.nr_pids; i++)
 			if (a.pids[i] <= 0)
 				abort();
-	} else if (!a.err[0] || memchr(a.err, '\n', sizeof(a.err))) {
-		abort();	/* every error must be one non-empty line */
+	} else if (!error_ok(&a)) {
+		abort();
 	}
 	free(a.pids);
 	free(buf);

@@ -2,7 +2,8 @@
 # Host tests for zeropagectl, run by "make check" in tools/: status, set,
 # watch and the cgroup policies against a fake sysfs tree, ps against a fake
 # /proc, cgroup paths against fake mountinfo, run with a stand-in for
-# systemd-run and a fake cgroup2 directory.  Nothing here
+# systemd-run and a fake cgroup2 directory, cgroup apply with one for
+# systemctl.  Nothing here
 # reads the host kernel's memory: what zeropagectl reports of real processes
 # is tested in the guests (selftests/guest/zeropagectl.sh), against the
 # kernel under test.  Prints TAP, plan last.
@@ -208,6 +209,105 @@ if as_nobody "cgroup set as nobody"; then
 	check "cgroup set as nobody: nothing written" [ "$(cat "$cgroups")" = "never /" ]
 fi
 
+echo "# cgroup apply"
+# A stand-in for systemctl: records its arguments; "start -- NAME.slice"
+# makes the slice's cgroup in the fake cgroup2 root, as systemd does, but
+# fails for broken.slice.
+applycg=$tmp/applycg
+mkdir -p "$applycg/db.slice"
+cat >"$tmp/bin/systemctl" <<EOF
+#!/bin/sh
+echo "\$*" >>"$tmp/systemctl.calls"
+[ "\$3" != broken.slice ] || exit 5
+mkdir "$applycg/\$3"
+EOF
+chmod 755 "$tmp/bin/systemctl"
+# apply TEXT [ARG...]: cgroup apply of a file holding TEXT (a printf format,
+# ARGs its arguments), under systemd unless $systemd is 0; the fake sysfs's
+# cgroups emptied first; what systemctl was asked in $calls.
+apply() {
+	local text=$1
+	shift
+	# shellcheck disable=SC2059
+	printf -- "$text" "$@" >"$tmp/apply.conf"
+	rm -f "$tmp/systemctl.calls"
+	: >"$cgroups"
+	ZEROPAGECTL_CGROUP=$applycg ZEROPAGECTL_SYSTEMD=${systemd:-1} \
+		run zeropagectl cgroup apply "$tmp/apply.conf"
+	calls=$(cat "$tmp/systemctl.calls" 2>/dev/null)
+}
+# said CGROUP...: stdout says each CGROUP was given its mode, in that order.
+said() { [ "$(sed -n 's/^zeropage: cgroup \(.*\): \(mode\|no mode\).*$/\1/p' <<<"$out" | tr '\n' ' ')" = "$* " ]; }
+apply '# comment\n\n   \n  never /db.slice  \n\t# indented comment\nalways\t /db.slice/app.service\r\ninherit /a b\n'
+check "cgroup apply: comments, blank lines, blanks around and between: exit 0, quiet" [ "$rc" = 0 -a -z "$err" ]
+check "cgroup apply: each line applied, in order" said /db.slice /db.slice/app.service '/a b'
+check "cgroup apply: the last line written last, PATH with a space" [ "$(cat "$cgroups")" = "inherit /a b" ]
+check "cgroup apply: an existing slice is not started" [ -z "$calls" ]
+apply 'never /new.slice\nalways %s/dir.slice\n' "$applycg"
+check "cgroup apply, missing NAME.slice under systemd: exit 0, applied" [ "$rc" = 0 -a -z "$err" ]
+check "cgroup apply, missing NAME.slice: systemctl start -- NAME.slice first" \
+	[ "$calls" = "$(printf 'start -- new.slice\nstart -- dir.slice')" ]
+check "cgroup apply, a slice's directory: from the cgroup2 root once it exists" said /new.slice /dir.slice
+systemd=0 apply 'never /other.slice\n'
+check "cgroup apply, without systemd: no slice started, the line written" [ "$rc" = 0 -a -z "$calls" -a \
+	"$(cat "$cgroups")" = "never /other.slice" ]
+apply 'inherit /gone.slice\nnever /gone.service\n'
+check "cgroup apply: no slice started for inherit, nor for a missing non-slice" [ "$rc" = 0 -a -z "$calls" ]
+apply 'never /db.slice\nnever /broken.slice\nalways /new2.slice\n'
+check "cgroup apply, a slice that fails to start: exit 1" [ "$rc" = 1 ]
+check "cgroup apply, a slice that fails to start: one error line, FILE:LINE first" \
+	one_error "$tmp/apply.conf:2: 'systemctl start broken.slice' failed \\(exit status 5\\)$"
+check "cgroup apply, a line that fails: the lines after it still applied" said /db.slice /new2.slice
+apply 'nevr /db.slice\nnever\nnever db.slice\nalways /new3.slice\nnever /broken.slice\n'
+check "cgroup apply, malformed lines: exit 2, beside a failed line" [ "$rc" = 2 ]
+check "cgroup apply, malformed lines: each reported with FILE:LINE" [ \
+	"$(sed "s|^zeropagectl: $tmp/apply.conf:\([0-9]\): .*|\1|" <<<"$err" | tr '\n' ' ')" = "1 2 3 5 " ]
+check "cgroup apply, malformed lines: say why" has "$(tr '\n' ' ' <<<"$err")" \
+	"unknown mode 'nevr'.*'never' has no PATH.*bad PATH 'db.slice'"
+check "cgroup apply, malformed lines: the others applied" said /new3.slice
+ZEROPAGECTL_SYSFS=$fullsys apply 'never /db.slice\nalways /db.slice/x\n'
+check "cgroup apply, every write refused: exit 1, an error for each line" [ "$rc" = 1 -a \
+	"$(grep -c "^zeropagectl: $tmp/apply.conf:[12]: too many cgroup policies" <<<"$err")" = 2 ]
+apply '# nothing\n'
+check "cgroup apply, only comments: exit 0, nothing written" [ "$rc" = 0 -a -z "$err" -a ! -s "$cgroups" ]
+ZEROPAGECTL_CONF=$tmp/no-such.conf run zeropagectl cgroup apply
+check "cgroup apply, no default file (ZEROPAGECTL_CONF): exit 0" [ "$rc" = 0 -a -z "$err" ]
+check "cgroup apply, no default file: says there is nothing to apply" \
+	has "$out" "no $tmp/no-such.conf: no cgroup policies to apply"
+ZEROPAGECTL_CONF=$tmp/no-such.conf ZEROPAGECTL_SYSFS=$nosys run zeropagectl cgroup apply
+check "cgroup apply, no default file, module not loaded: exit 0" [ "$rc" = 0 -a -z "$err" ]
+ZEROPAGECTL_CONF=$tmp/apply.conf run zeropagectl cgroup apply "$tmp/no-such.conf"
+check "cgroup apply FILE, FILE missing: exit 1" [ "$rc" = 1 -a ! -s "$cgroups" ]
+check "cgroup apply FILE, FILE missing: one error line" one_error "cannot open $tmp/no-such.conf"
+ZEROPAGECTL_CONF=$tmp/apply.conf ZEROPAGECTL_SYSFS=$nosys run zeropagectl cgroup apply
+check "cgroup apply, module not loaded: exit 3, one line" [ "$rc" = 3 -a "$(wc -l <<<"$err")" = 1 ]
+ZEROPAGECTL_CONF=$tmp/apply.conf ZEROPAGECTL_SYSFS=$oldsys run zeropagectl cgroup apply
+check "cgroup apply, module without policies: exit 1, one line" [ "$rc" = 1 -a "$(wc -l <<<"$err")" = 1 ]
+ZEROPAGECTL_SYSTEMD=yes run zeropagectl cgroup apply "$tmp/apply.conf"
+check "cgroup apply, ZEROPAGECTL_SYSTEMD=yes: exit 2" [ "$rc" = 2 ]
+check "cgroup apply, ZEROPAGECTL_SYSTEMD=yes: one error line" one_error 'ZEROPAGECTL_SYSTEMD'
+if as_nobody "cgroup apply as nobody"; then
+	printf 'never /db.slice\nalways /db.slice/x\n' >"$tmp/apply.conf"
+	chmod 644 "$tmp/apply.conf"
+	: >"$cgroups"
+	ZEROPAGECTL_SYSTEMD=0 run zpctl-asuser $NOBODY zeropagectl cgroup apply "$tmp/apply.conf"
+	check "cgroup apply as nobody: exit 4, nothing written" [ "$rc" = 4 -a ! -s "$cgroups" ]
+	check "cgroup apply as nobody: stops at the first line: one error line, FILE:LINE" \
+		one_error "apply.conf:1: cannot write .*Permission denied \\(run as root\\)"
+fi
+# The example the package installs: nothing to apply as it is; each of its
+# examples, uncommented, a line that applies (/sys/fs/cgroup: the fake one).
+apply "$(sed 's/%/%%/g' "$tools/conf/cgroups.conf")"
+check "tools/conf/cgroups.conf as shipped: exit 0, nothing applied" [ "$rc" = 0 -a -z "$err" -a ! -s "$cgroups" ]
+mkdir -p "$applycg/hpc.slice" "$applycg/db.slice/db-batch.slice"
+examples=$(sed -n 's/^#\(\(always\|never\|inherit\) .*\)/\1/p' "$tools/conf/cgroups.conf")
+apply '%s\n' "${examples//\/sys\/fs\/cgroup/$applycg}"
+check "tools/conf/cgroups.conf: its $(wc -l <<<"$examples") examples, uncommented: exit 0" [ "$rc" = 0 -a \
+	-z "$err" -a "$(wc -l <<<"$examples")" -ge 2 ]
+# shellcheck disable=SC2046
+check "tools/conf/cgroups.conf: its examples, uncommented, all applied" \
+	said $(sed 's|^[a-z]* ||; s|^/sys/fs/cgroup||' <<<"$examples")
+
 echo "# run"
 # A stand-in for systemd-run: records its arguments, runs what follows the
 # first "--" (which, for a scope, runs in systemd-run's own process).
@@ -259,7 +359,8 @@ for args in "" "frob" "status --huge" "status extra" "set" "set always never" \
 	"watch -i 0" "watch -i 1e3" "watch -n 0" "watch -n" "ps 0" "ps 12x" \
 	"ps --sort=size" "ps --json=yes" "ps -X" "cgroup" "cgroup frob" "cgroup --json" \
 	"cgroup set" "cgroup set /x" "cgroup set x never" "cgroup set /x bogus" \
-	"cgroup set /x never extra" "cgroup list extra" "cgroup list --huge" "run" "run true" \
+	"cgroup set /x never extra" "cgroup list extra" "cgroup list --huge" "cgroup apply a b" \
+	"cgroup apply --json" "run" "run true" \
 	"run --mode never" "run --mode never --" "run --mode inherit true" "run --in-place true" \
 	"run --huge --mode never true" "set never --mode=never"; do
 	# shellcheck disable=SC2086
@@ -275,11 +376,11 @@ run zeropagectl "cgroup set" /x never
 check "usage error, 'cgroup set' as one word: exit 2" [ "$rc" = 2 ]
 run zeropagectl --help
 check "--help: exit 0, all commands, exit codes" [ "$rc" = 0 -a -z "$err" -a \
-	"$(grep -cE '^  (status|set|watch|ps|cgroup set|cgroup list|run|help)' <<<"$out")" = 8 -a \
+	"$(grep -cE '^  (status|set|watch|ps|cgroup set|cgroup list|cgroup apply|run|help)' <<<"$out")" = 9 -a \
 	"$(grep -c 'module not loaded' <<<"$out")" = 1 ]
 missing=
 for opt in $(grep -oE -- '--[a-z-]+|-[a-zA-Z]\b' <<<"$out" | sort -u) ZEROPAGECTL_SYSFS ZEROPAGECTL_PROC \
-	ZEROPAGECTL_CGROUP ZEROPAGECTL_SYSTEMD inherit; do
+	ZEROPAGECTL_CGROUP ZEROPAGECTL_SYSTEMD ZEROPAGECTL_CONF inherit; do
 	grep -q -- "${opt//-/\\\\-}" "$tools/zeropagectl.8" || missing="$missing $opt"
 done
 check "man page documents every option in --help${missing:+ (missing:$missing)}" [ -z "$missing" ]
