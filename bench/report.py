@@ -32,7 +32,7 @@ def spread(cfg, case):
     m = statistics.median(vals) if vals else 0
     return 100.0 * (max(vals) - min(vals)) / m if m else 0.0
 
-cfgs = [c for c in ["stock", "always", "never", "fa16k", "fa64k", "fa256k", "fa2m"]
+cfgs = [c for c in ["stock", "always", "never", "fa16k", "fa64k", "fa256k", "fa2m", "cg1", "cg5"]
         if any(k[0] == c for k in runs)]
 cases = [c for c in ["read", "write", "rtw", "shared-read", "file-read", "rand-read",
                      "munmap", "read-mt2", "rtw-mt2", "rss1g"] if any(k[1] == c for k in runs)]
@@ -95,6 +95,16 @@ targets = [
 out += ["", "| SPEC §5 target | measured | target | verdict |", "|---|---|---|---|"]
 for name, val, goal in targets:
     out.append(f"| {name} | {val:.3f} | {goal} | {goal_met(val, goal)} |")
+
+# The per-cgroup policy lookup: mode always through a policy 1 and 5 cgroup
+# levels above the faulting task, against mode always with no policy.
+policy_rows = [(c, n) for c, n in [("cg1", 1), ("cg5", 5)] if (c, "read") in runs]
+if policy_rows:
+    out += ["", "| per-cgroup policy, always: with / without a policy | read | write | read-then-write |",
+            "|---|---|---|---|"]
+    for cfg, levels in policy_rows:
+        out.append(f"| policy {levels} level{'s' if levels > 1 else ''} up | " + " | ".join(
+            f"{ratio(med(cfg, c), med('always', c)):.3f}" for c in ["read", "write", "rtw"]) + " |")
 
 # Where a read fault's extra cost goes, from the cells above: a write fault
 # passes the hook without being taken (the trampoline and the callback's
