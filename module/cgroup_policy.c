@@ -37,11 +37,13 @@ static DEFINE_MUTEX(zp_policy_lock);	/* writers; the fault path uses RCU */
 static unsigned int zp_policy_nr;
 static size_t zp_policy_bytes;		/* what the listings need, at most */
 
+/* Under rcu_read_lock() (the fault path) or zp_policy_lock (writers). */
 static struct zp_policy *zp_policy_find(u64 id)
 {
 	struct zp_policy *p;
 
-	hash_for_each_possible_rcu(zp_policy_table, p, node, id)
+	hash_for_each_possible_rcu(zp_policy_table, p, node, id,
+				   lockdep_is_held(&zp_policy_lock))
 		if (p->id == id)
 			return p;
 	return NULL;
