@@ -342,19 +342,14 @@ static void test_huge(void)
 {
 	const char *const cgs[] = { NEVER_CG, ALWAYS_CG };
 	size_t huge = 4 * thp_size();
-	char was[3][64];
+	struct thp_saved was;
 	struct cg_seen seen[2];
 
 	if (!thp_size()) {
 		tap_skip("cgroup: huge path", "no THP in this kernel");
 		return;
 	}
-	thp_get("enabled", was[0], sizeof(was[0]));
-	thp_get("defrag", was[1], sizeof(was[1]));
-	thp_get("use_zero_page", was[2], sizeof(was[2]));
-	thp_set("enabled", "always");
-	thp_set("defrag", "always");
-	thp_set("use_zero_page", "1");
+	thp_push(&was, "always", "always", "1");
 	if (policy_set("never", NEVER_CG))
 		die("set the never policy");
 	if (run_together(cgs, 2, huge, seen)) {
@@ -367,9 +362,7 @@ static void test_huge(void)
 			   huge / PAGE, seen[1].zero, seen[1].huge_kb);
 	}
 	policy_set("inherit", NEVER_CG);
-	thp_set("use_zero_page", was[2]);
-	thp_set("defrag", was[1]);
-	thp_set("enabled", was[0]);
+	thp_pop(&was);
 }
 
 void test_cgroup(void)

@@ -161,7 +161,8 @@ static bool in_disk_sleep(void *arg)
 void test_unload_waits(void)
 {
 	const char *cg = CG_ROOT "/zp-unload";
-	char was[3][128], got[32], go = 1;
+	struct thp_saved was;
+	char got[32], go = 1;
 	unsigned long returned = 0, inflight = 0;
 	int ready[2], go_on[2], status, kmsgfd, err;
 	bool slept, reported;
@@ -169,12 +170,8 @@ void test_unload_waits(void)
 	double t;
 	pid_t pid;
 
-	thp_get("enabled", was[0], sizeof(was[0]));
-	thp_get("defrag", was[1], sizeof(was[1]));
-	thp_get("use_zero_page", was[2], sizeof(was[2]));
-	thp_set("enabled", "always");
-	thp_set("defrag", "always");	/* the charge may block */
-	thp_set("use_zero_page", "0");	/* a read fault allocates a THP */
+	/* defrag always: the charge may block; no zero page: reads allocate THPs. */
+	thp_push(&was, "always", "always", "0");
 	cg_make(cg);
 	write_file(CG_ROOT "/zp-unload/memory.high", "1M");	/* half a THP */
 	if (pipe(ready) || pipe(go_on))
@@ -211,9 +208,7 @@ void test_unload_waits(void)
 	high_events = cg_read(cg, "memory.events", "high");
 	write_file(CG_ROOT "/zp-unload/memory.high", "max");
 	cg_remove(cg);
-	thp_set("use_zero_page", was[2]);
-	thp_set("defrag", was[1]);
-	thp_set("enabled", was[0]);
+	thp_pop(&was);
 
 	tap_result(slept && high_events > 0,
 		   "unload-waits: the THP read fault sleeps in the memory.high throttle (D state: %s; memory.events high: %ld)",

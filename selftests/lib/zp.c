@@ -367,8 +367,10 @@ void cg_remove(const char *cg)
 		die("rmdir %s: still busy after 60 s", cg);
 }
 
+#define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
+
 /* The selected word of a THP setting ("[always] madvise never"), or a 0/1. */
-void thp_get(const char *file, char *buf, size_t size)
+static void thp_get(const char *file, char *buf, size_t size)
 {
 	char path[128], line[128], *b, *e;
 	FILE *f;
@@ -385,12 +387,30 @@ void thp_get(const char *file, char *buf, size_t size)
 	snprintf(buf, size, "%s", b);
 }
 
-void thp_set(const char *file, const char *val)
+static void thp_set(const char *file, const char *val)
 {
 	char path[128];
 
 	snprintf(path, sizeof(path), THP_DIR "%s", file);
 	write_file(path, val);
+}
+
+void thp_push(struct thp_saved *was, const char *enabled, const char *defrag,
+	      const char *use_zero_page)
+{
+	thp_get("enabled", was->enabled, sizeof(was->enabled));
+	thp_get("defrag", was->defrag, sizeof(was->defrag));
+	thp_get("use_zero_page", was->use_zero_page, sizeof(was->use_zero_page));
+	thp_set("enabled", enabled);
+	thp_set("defrag", defrag);
+	thp_set("use_zero_page", use_zero_page);
+}
+
+void thp_pop(const struct thp_saved *was)
+{
+	thp_set("use_zero_page", was->use_zero_page);
+	thp_set("defrag", was->defrag);
+	thp_set("enabled", was->enabled);
 }
 
 long rollup_kb(const char *key)

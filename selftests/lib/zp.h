@@ -34,12 +34,16 @@ char *map_anon(size_t bytes, int prot);
 unsigned long thp_size(void);
 char *map_anon_thp(size_t bytes);
 /*
- * A THP setting of /sys/kernel/mm/transparent_hugepage/: the selected
- * word ("[always] madvise never") or the number; write one.
+ * The THP settings a test changes (/sys/kernel/mm/transparent_hugepage/
+ * enabled, defrag, use_zero_page): thp_push() saves them into @was and
+ * sets them, thp_pop() puts back what was saved.
  */
-#define THP_DIR "/sys/kernel/mm/transparent_hugepage/"
-void thp_get(const char *file, char *buf, size_t size);
-void thp_set(const char *file, const char *val);
+struct thp_saved {
+	char enabled[128], defrag[128], use_zero_page[128];
+};
+void thp_push(struct thp_saved *was, const char *enabled, const char *defrag,
+	      const char *use_zero_page);
+void thp_pop(const struct thp_saved *was);
 /* A "KEY: N kB" line of /proc/self/smaps_rollup (AnonHugePages). */
 long rollup_kb(const char *key);
 
