@@ -145,6 +145,9 @@ static __always_inline bool zp_policies_set(void)
 
 /* The current task's nearest policy, or NULL; under rcu_read_lock(). */
 struct zp_policy *zp_policy_current(void);
+/* A cgroups line's word (sysfs.c): a mode, or ZP_POLICY_INHERIT (none). */
+#define ZP_POLICY_INHERIT	(ZP_MODE_NEVER + 1)
+int zp_parse_policy_mode(const char *buf, size_t count);
 ssize_t zp_policy_store(const char *buf, size_t count);
 ssize_t zp_policy_show(char *buf, bool stats);
 void zp_policies_exit(void);

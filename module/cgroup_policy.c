@@ -185,11 +185,8 @@ ssize_t zp_policy_store(const char *buf, size_t count)
 	space = memchr(buf, ' ', len);
 	if (!space || memchr(buf, '\0', len) || memchr(buf, '\n', len))
 		return -EINVAL;
-	if (space - buf == 7 && !memcmp(buf, "inherit", 7))
-		mode = -1;
-	else
-		mode = zp_parse_mode(buf, space - buf);
-	if (mode < -1)
+	mode = zp_parse_policy_mode(buf, space - buf);
+	if (mode < 0)
 		return mode;
 	path = kmemdup_nul(space + 1, buf + len - space - 1, GFP_KERNEL);
 	if (!path)
@@ -203,11 +200,11 @@ ssize_t zp_policy_store(const char *buf, size_t count)
 	zp_policy_prune(&dead);
 	p = zp_policy_find(cgroup_id(cg));
 	ret = 0;
-	if (p && mode < 0)
+	if (p && mode == ZP_POLICY_INHERIT)
 		zp_policy_unlink(p, &dead);
 	else if (p)
 		WRITE_ONCE(p->mode, mode);
-	else if (mode >= 0)
+	else if (mode != ZP_POLICY_INHERIT)
 		ret = zp_policy_add(cg, mode);
 	mutex_unlock(&zp_policy_lock);
 	cgroup_put(cg);

@@ -67,6 +67,17 @@ int zp_parse_mode(const char *buf, size_t count)
 	return zp_match_word(buf, count, zp_mode_names, ARRAY_SIZE(zp_mode_names));
 }
 
+int zp_parse_policy_mode(const char *buf, size_t count)
+{
+	static const char * const words[] = {
+		[ZP_MODE_ALWAYS] = "always",
+		[ZP_MODE_NEVER] = "never",
+		[ZP_POLICY_INHERIT] = "inherit",
+	};
+
+	return zp_match_word(buf, count, words, ARRAY_SIZE(words));
+}
+
 int zp_check_fault_around(const char *buf, size_t count, unsigned int *bytes)
 {
 	ssize_t len = zp_word_len(buf, count);
