@@ -221,6 +221,15 @@ static inline int zp_kprobe_done(struct kprobe *kp, struct pt_regs *regs)
 #endif
 
 /*
+ * riscv: a kprobe cannot sit on a function's entry, the patchable ftrace
+ * site (no KPROBES_ON_FTRACE), so no hook could act in place; ftrace with
+ * arguments diverts, as livepatch would, without ftrace with registers.
+ */
+#if defined(CONFIG_RISCV) && defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS)
+#define ZP_ARCH_DIVERT_WITH_ARGS
+#endif
+
+/*
  * Portability glue between hooks.c, fault.c and pte_glue.c.
  *
  * zp_kernel_function() (hooks.c): the address of a kernel function,

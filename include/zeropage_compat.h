@@ -19,6 +19,13 @@
  *   ZP_HAVE_PER_SIZE_THP           6.8: per-size THP          ZP_THP_FLAGS_DECIDE
  *   ZP_HAVE_PTEP_SET_PTE_AT        s390 7.x: set_ptes() no    ZP_S390_PTEP_SET_PTE_AT
  *                                  longer calls it
+ *   ZP_HAVE_SET_PTES               arm, powerpc 6.6:          ZP_SET_PTES_OUT_OF_LINE
+ *                                  set_pte_at() is the
+ *                                  out-of-line set_ptes()
+ *   ZP_HAVE_UPDATE_MMU_CACHE_RANGE arm 6.6: update_mmu_cache() (pte_glue.c)
+ *                                  is update_mmu_cache_range()
+ *   ZP_HAVE_MTE_SYNC_TAGS_NR       arm64: set_ptes() calls    (pte_glue.c)
+ *                                  mte_sync_tags(pte, nr)
  *   ZP_HAVE_CPU_DCACHE_IS_ALIASING 6.9: cpu_dcache_is_aliasing() (zeropage_arch.h)
  *   ZP_HAVE_FTRACE_REGS_ARGUMENT   ftrace_regs_get_argument() zp_fregs_argument(),
  *                                  (before: x86's ftrace_regs ZP_FTRACE_ARGS
@@ -125,6 +132,15 @@ static inline bool zp_mm_thp_disabled(struct vm_area_struct *vma)
  */
 #if defined(CONFIG_S390) && defined(ZP_HAVE_PTEP_SET_PTE_AT)
 #define ZP_S390_PTEP_SET_PTE_AT
+#endif
+
+/*
+ * arm and powerpc: set_pte_at() is out of line and unexported, and from 6.6
+ * a macro for set_ptes(), which is; pte_glue.c stands in for whichever the
+ * headers call.
+ */
+#if (defined(CONFIG_ARM) || defined(CONFIG_PPC)) && defined(ZP_HAVE_SET_PTES)
+#define ZP_SET_PTES_OUT_OF_LINE
 #endif
 
 /*

@@ -44,7 +44,8 @@
 #if !defined(CONFIG_KPROBES) || !defined(CONFIG_HAVE_REGS_AND_STACK_ACCESS_API) || \
 	!defined(ZP_ARCH_ARG_REGS)
 #define ZP_NO_HOOKS
-#elif defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) && !defined(ZP_ARCH_NO_DIVERT)
+#elif (defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) || defined(ZP_ARCH_DIVERT_WITH_ARGS)) && \
+	!defined(ZP_ARCH_NO_DIVERT)
 #define ZP_HOOK_DIVERT		/* ftrace IPMODIFY to a replacement */
 #elif !defined(CONFIG_PREEMPT_RT)
 #define ZP_HOOK_INPLACE		/* a kprobe acting before the function */
@@ -64,6 +65,34 @@ static unsigned long zp_regs_arg(struct pt_regs *regs, unsigned int n)
 #endif
 }
 
+#if defined(CONFIG_DYNAMIC_FTRACE) && !defined(CONFIG_KPROBES_ON_FTRACE)
+#define ZP_PROBE_SKIP_MAX 32	/* past a patchable entry's NOPs */
+#else
+#define ZP_PROBE_SKIP_MAX 0
+#endif
+
+/*
+ * Register @kp (symbol_name set) on its function's entry.  Where a kprobe
+ * cannot sit on an ftrace site (no KPROBES_ON_FTRACE: riscv's patchable
+ * entry), on the first instruction after it: only NOPs ran before it, so
+ * the arguments are still in their registers.  A probe inside an
+ * instruction is refused too, hence the 2-byte steps.
+ */
+static int zp_register_entry_kprobe(struct kprobe *kp)
+{
+	unsigned int skip;
+	int ret;
+
+	for (skip = 0; ; skip += 2) {
+		kp->addr = NULL;
+		kp->flags = 0;
+		kp->offset = skip;
+		ret = register_kprobe(kp);
+		if (!ret || skip >= ZP_PROBE_SKIP_MAX)
+			return ret;
+	}
+}
+
 /*
  * The start of the kernel function @name, exported or not: where a probe
  * on it sits (the local entry point on powerpc, past ENDBR with IBT),
@@ -76,7 +105,7 @@ static unsigned long zp_symbol_start(const char *name)
 	unsigned long addr, off;
 	size_t len = strlen(name);
 
-	if (register_kprobe(&kp))
+	if (zp_register_entry_kprobe(&kp))
 		return 0;
 	addr = (unsigned long)kp.addr;
 	unregister_kprobe(&kp);
@@ -297,6 +326,12 @@ static int zp_resolve(const char *name, unsigned long *addr)
 	bool on_ftrace;
 	int ret;
 
+#if ZP_PROBE_SKIP_MAX
+	/* No probe may sit on the entry: ftrace_set_filter_ip() judges alone. */
+	*addr = zp_symbol_start(name);
+	if (*addr)
+		return 0;
+#endif
 	ret = register_kprobe(&kp);
 	if (ret)
 		return ret;
@@ -494,13 +529,10 @@ int zp_audit_set(bool on)
 	if (sizeof(pte_t) > sizeof(unsigned long))
 		return -EOPNOTSUPP;
 	mutex_lock(&zp_audit_lock);
-	if (on && !zp_audit_on) {
-		zp_audit_probe.addr = NULL;
-		zp_audit_probe.flags = 0;
-		ret = register_kprobe(&zp_audit_probe);
-	} else if (!on && zp_audit_on) {
+	if (on && !zp_audit_on)
+		ret = zp_register_entry_kprobe(&zp_audit_probe);
+	else if (!on && zp_audit_on)
 		unregister_kprobe(&zp_audit_probe);
-	}
 	if (!ret)
 		zp_audit_on = on;
 	mutex_unlock(&zp_audit_lock);
@@ -547,10 +579,10 @@ int zp_hooks_attach(const char *strategy)
 
 	if (strcmp(zp_attached->target, "do_anonymous_page"))
 		zp_mm_fault_init();	/* until then, the conservative answers */
-	zp_huge_probed = !register_kprobe(&zp_huge_probe);
+	zp_huge_probed = !zp_register_entry_kprobe(&zp_huge_probe);
 	if (!zp_huge_probed && IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
 		pr_info("do_huge_pmd_anonymous_page cannot be probed: huge read faults ignore cgroup policies\n");
-	zp_cow_probed = !register_kprobe(&zp_wp_probe);
+	zp_cow_probed = !zp_register_entry_kprobe(&zp_wp_probe);
 	if (!zp_cow_probed)
 		pr_info("do_wp_page cannot be probed: stats/cow_from_zero stays 0\n");
 	snprintf(zp_hook_desc, sizeof(zp_hook_desc), "%s " ZP_HOOK_KIND,

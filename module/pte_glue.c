@@ -12,38 +12,99 @@
 #include "zeropage_compat.h"
 
 /*
- * Kernel helpers behind set_pte_at() and update_mmu_cache() that some
- * architectures keep out of line and do not export.  A definition of the
- * same name here satisfies the inline callers in the headers and calls the
- * kernel's own function, found at load.
+ * Kernel helpers behind set_pte_at(), update_mmu_cache() and the page-table
+ * walk that some architectures keep out of line and do not export.  A
+ * definition of the same name here satisfies the inline callers in the
+ * headers and calls the kernel's own function, found at load.
  */
 struct zp_kernel_helper {
 	const char *name;
 	unsigned long *addr;
 };
 
-#if defined(CONFIG_ARM)
-static unsigned long zp_k_set_pte_at;
-void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pteval)
+#if defined(CONFIG_ARM) || defined(CONFIG_PPC)
+#ifdef ZP_SET_PTES_OUT_OF_LINE
+static unsigned long zp_k_set_ptes;
+void set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte, unsigned int nr)
 {
-	((void (*)(struct mm_struct *, unsigned long, pte_t *, pte_t))zp_k_set_pte_at)
-		(mm, addr, ptep, pteval);
+	((void (*)(struct mm_struct *, unsigned long, pte_t *, pte_t, unsigned int))zp_k_set_ptes)
+		(mm, addr, ptep, pte, nr);
 }
 
-#if __LINUX_ARM_ARCH__ < 6
+#define ZP_SET_PTE_HELPER { "set_ptes", &zp_k_set_ptes }
+#else
+static unsigned long zp_k_set_pte_at;
+void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte)
+{
+	((void (*)(struct mm_struct *, unsigned long, pte_t *, pte_t))zp_k_set_pte_at)
+		(mm, addr, ptep, pte);
+}
+
+#define ZP_SET_PTE_HELPER { "set_pte_at", &zp_k_set_pte_at }
+#endif
+#endif
+
+#if defined(CONFIG_ARM)
+#if __LINUX_ARM_ARCH__ < 6 && defined(ZP_HAVE_UPDATE_MMU_CACHE_RANGE)
+static unsigned long zp_k_update_mmu_cache;
+void update_mmu_cache_range(struct vm_fault *vmf, struct vm_area_struct *vma,
+			    unsigned long addr, pte_t *ptep, unsigned int nr)
+{
+	((void (*)(struct vm_fault *, struct vm_area_struct *, unsigned long, pte_t *,
+		   unsigned int))zp_k_update_mmu_cache)(vmf, vma, addr, ptep, nr);
+}
+
+#define ZP_UPDATE_MMU_CACHE_HELPER { "update_mmu_cache_range", &zp_k_update_mmu_cache },
+#elif __LINUX_ARM_ARCH__ < 6
 static unsigned long zp_k_update_mmu_cache;
 void update_mmu_cache(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep)
 {
 	((void (*)(struct vm_area_struct *, unsigned long, pte_t *))zp_k_update_mmu_cache)
 		(vma, addr, ptep);
 }
+
+#define ZP_UPDATE_MMU_CACHE_HELPER { "update_mmu_cache", &zp_k_update_mmu_cache },
+#else
+#define ZP_UPDATE_MMU_CACHE_HELPER
 #endif
 
 static const struct zp_kernel_helper zp_kernel_helpers[] = {
-	{ "set_pte_at", &zp_k_set_pte_at },
-#if __LINUX_ARM_ARCH__ < 6
-	{ "update_mmu_cache", &zp_k_update_mmu_cache },
-#endif
+	ZP_SET_PTE_HELPER,
+	ZP_UPDATE_MMU_CACHE_HELPER
+};
+#elif defined(CONFIG_ARM64) && defined(CONFIG_ARM64_MTE) && defined(ZP_HAVE_MTE_SYNC_TAGS_NR)
+/* Only for tagged PTEs that are not special: never reached from here. */
+static unsigned long zp_k_mte_sync_tags;
+void mte_sync_tags(pte_t pte, unsigned int nr_pages)
+{
+	((void (*)(pte_t, unsigned int))zp_k_mte_sync_tags)(pte, nr_pages);
+}
+
+static const struct zp_kernel_helper zp_kernel_helpers[] = {
+	{ "mte_sync_tags", &zp_k_mte_sync_tags },
+};
+#elif defined(CONFIG_RISCV)
+/* The page-table walk's p4d and pud steps, and set_pte_at()'s icache flush. */
+static unsigned long zp_k_p4d_offset, zp_k_pud_offset, zp_k_flush_icache_pte;
+p4d_t *p4d_offset(pgd_t *pgd, unsigned long address)
+{
+	return ((p4d_t *(*)(pgd_t *, unsigned long))zp_k_p4d_offset)(pgd, address);
+}
+
+pud_t *pud_offset(p4d_t *p4d, unsigned long address)
+{
+	return ((pud_t *(*)(p4d_t *, unsigned long))zp_k_pud_offset)(p4d, address);
+}
+
+void flush_icache_pte(struct mm_struct *mm, pte_t pte)
+{
+	((void (*)(struct mm_struct *, pte_t))zp_k_flush_icache_pte)(mm, pte);
+}
+
+static const struct zp_kernel_helper zp_kernel_helpers[] = {
+	{ "p4d_offset", &zp_k_p4d_offset },
+	{ "pud_offset", &zp_k_pud_offset },
+	{ "flush_icache_pte", &zp_k_flush_icache_pte },
 };
 #elif defined(CONFIG_MIPS)
 static unsigned long zp_k_update_cache, zp_k_update_tlb;
@@ -63,13 +124,6 @@ static const struct zp_kernel_helper zp_kernel_helpers[] = {
 	{ "__update_tlb", &zp_k_update_tlb },
 };
 #elif defined(CONFIG_PPC)
-static unsigned long zp_k_set_pte_at;
-void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte)
-{
-	((void (*)(struct mm_struct *, unsigned long, pte_t *, pte_t))zp_k_set_pte_at)
-		(mm, addr, ptep, pte);
-}
-
 #ifdef CONFIG_PPC_BOOK3S
 static unsigned long zp_k_update_mmu_cache;
 void __update_mmu_cache(struct vm_area_struct *vma, unsigned long address, pte_t *ptep)
@@ -98,7 +152,7 @@ bool arch_vma_access_permitted(struct vm_area_struct *vma, bool write, bool exec
 #endif
 
 static const struct zp_kernel_helper zp_kernel_helpers[] = {
-	{ "set_pte_at", &zp_k_set_pte_at },
+	ZP_SET_PTE_HELPER,
 #ifdef CONFIG_PPC_BOOK3S
 	{ "__update_mmu_cache", &zp_k_update_mmu_cache },
 #endif
