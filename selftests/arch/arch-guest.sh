@@ -11,6 +11,7 @@ FTRACE=/sys/kernel/debug/tracing/enabled_functions
 case $(uname -m) in
 x86_64|i?86) ZP_ARCH=x86 ;;
 aarch64) ZP_ARCH=arm64 ;;
+riscv*) ZP_ARCH=riscv ;;
 arm*) ZP_ARCH=arm ;;
 mips*) ZP_ARCH=mips ;;
 ppc*) ZP_ARCH=powerpc ;;

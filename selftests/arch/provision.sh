@@ -4,10 +4,11 @@
 # 1. Host packages (apt-get install, amd64 only): the gcc-12 cross compilers,
 #    libc6-dev-<arch>-cross where the selftests run, the QEMU system
 #    emulators.
-# 2. Foreign-architecture kernels: a private apt state (lists and cache under
-#    $ZP_CACHE/arch/apt) that reuses this machine's own apt sources with every
-#    kernel architecture enabled -- dpkg's architecture list is not touched
-#    and nothing is installed.  Each flavour's ABI is resolved through its
+# 2. Foreign-architecture kernels: a private apt state per suite (lists and
+#    cache under $ZP_CACHE/arch/apt, and .../apt/SUITE) that reuses this
+#    machine's own apt sources ("main"), or the test bed's sources of another
+#    suite (lib.sh suite_apt_setup), with every kernel architecture enabled
+#    -- dpkg's architecture list is not touched and nothing is installed.  Each flavour's ABI is resolved through its
 #    metapackage; image, headers, common headers, the amd64 linux-kbuild and
 #    busybox-static of the guest architecture are downloaded and unpacked with
 #    dpkg-deb -x.  (apt-get install of foreign headers would remove the
@@ -15,7 +16,8 @@
 # 3. amd64 rows come from the test bed's kernels.sh.
 #
 # Prints one line per row: "NAME RELEASE ROOT" (ROOT holds usr/src/... and
-# boot/).  Without NAMEs, every row of the table.
+# boot/); "NAME - -" where no kernel of the flavour downloads (a mirror that
+# does not carry that architecture of that suite).  Without NAMEs, every row of the table.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -26,7 +28,7 @@ mkdir -p "$A/debs" "$A/kernels" "$A/apt/lists/partial" "$A/apt/cache/archives/pa
 # ---- 1. host packages ----
 host_packages() {
 	local pkgs="cpio xz-utils busybox-static" name debarch cross qemu expect
-	while IFS='|' read -r name debarch _ _ cross qemu _ _ expect _ _; do
+	while IFS='|' read -r name debarch _ _ _ cross qemu _ _ expect _ _; do
 		[ "$cross" = - ] || pkgs+=" gcc-12-${cross%-}"
 		if [ "$expect" = load ] && [ "$debarch" != amd64 ]; then
 			pkgs+=" libc6-dev-$debarch-cross"
@@ -36,7 +38,7 @@ host_packages() {
 		qemu-system-arm|qemu-system-aarch64) pkgs+=" qemu-system-arm" ;;
 		qemu-system-mips*) pkgs+=" qemu-system-mips" ;;
 		qemu-system-ppc64) pkgs+=" qemu-system-ppc" ;;
-		qemu-system-s390x) pkgs+=" qemu-system-misc" ;;
+		qemu-system-s390x | qemu-system-riscv64) pkgs+=" qemu-system-misc" ;;
 		esac
 	done < <(arch_rows "$@")
 	# shellcheck disable=SC2086
@@ -47,12 +49,24 @@ host_packages() {
 apt_install_missing "$A/install.log" $(host_packages "$@") ||
 	die "apt-get install failed (see $A/install.log)"
 
-# ---- 2. foreign kernels through a private apt state ----
+# ---- 2. foreign kernels through a private apt state per suite ----
+# An apt state is "main" (this machine's own sources), a SUITE (the test
+# bed's sources of it, lib.sh suite_apt_setup) or SUITE-own (the same without
+# its security updates).
+# apt_dir STATE: where that state's sources, lists and cache are.
+apt_dir() {
+	if [ "$1" = main ]; then echo "$A/apt"; else echo "$A/apt/$1"; fi
+}
+
+# aptx_opts STATE: apt options for STATE with every architecture enabled.
 aptx_opts() {
-	local a
-	printf '%s ' -o "Dir::State::Lists=$A/apt/lists" -o "Dir::Cache=$A/apt/cache" \
-		-o "Dir::Cache::pkgcache=$A/apt/cache/pkgcache.bin" \
-		-o "Dir::Cache::srcpkgcache=$A/apt/cache/srcpkgcache.bin" \
+	local d a
+	d=$(apt_dir "$1")
+	[ "$1" = main ] || printf '%s ' -o "Dir::Etc::SourceList=$d/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null
+	printf '%s ' -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" \
+		-o "Dir::Cache::pkgcache=$d/cache/pkgcache.bin" \
+		-o "Dir::Cache::srcpkgcache=$d/cache/srcpkgcache.bin" \
 		-o Debug::NoLocking=1 -o APT::Sandbox::User=root
 	for a in amd64 $(arch_rows | cut -d'|' -f2 | sort -u); do
 		printf -- '-o APT::Architectures::=%s ' "$a"
@@ -60,15 +74,25 @@ aptx_opts() {
 }
 
 update_lists() {
-	[ -f "$A/apt/stamp" ] && [ -n "$(find "$A/apt/stamp" -mmin -720)" ] && return
-	log "apt-get update (private state, foreign architectures)"
-	rm -f "$A/apt/cache/"*.bin
+	local state=$1 suite=${1%-own} d
+	d=$(apt_dir "$state")
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+	if [ "$state" != main ]; then
+		suite_apt_setup "$suite"
+		grep -v -E "$([ "$state" = "$suite" ] && echo '^$' || echo ' [^ ]*-security ')" \
+			"$ZP_CACHE/apt/$suite/sources.list" >"$d/sources.list.new"
+		cmp -s "$d/sources.list.new" "$d/sources.list" || rm -f "$d/stamp"
+		mv "$d/sources.list.new" "$d/sources.list"
+	fi
+	[ -f "$d/stamp" ] && [ -n "$(find "$d/stamp" -mmin -720)" ] && return
+	log "apt-get update (private state $state, foreign architectures)"
+	rm -f "$d/cache/"*.bin "$d/missing"
 	# An index of one suite may be stale on the mirror ("File has unexpected
 	# size"): apt then resolves from the suites it could read.
 	# shellcheck disable=SC2046
-	apt-get $(aptx_opts) -q update >"$A/apt/update.log" 2>&1 ||
-		log "apt-get update reported errors (see $A/apt/update.log); using what it fetched"
-	touch "$A/apt/stamp"
+	apt-get $(aptx_opts "$state") -q update >"$d/update.log" 2>&1 ||
+		log "apt-get update reported errors (see $d/update.log); using what it fetched"
+	touch "$d/stamp"
 }
 
 # deb_of PKG:ARCH: the downloaded package file, if any.
@@ -77,15 +101,16 @@ deb_of() {
 	ls "$A/debs/${pkg}_"*"_$arch.deb" 2>/dev/null | sort -V | tail -n 1
 }
 
-# download PKG:ARCH...: the ones not downloaded yet, in one apt-get call.
+# download STATE PKG:ARCH...: the ones not downloaded yet, in one apt-get
+# call; fails if any does not download.
 download() {
-	local want=() p
+	local suite=$1 want=() p
+	shift
 	for p in "$@"; do [ -n "$(deb_of "$p")" ] || want+=("$p"); done
 	[ ${#want[@]} -gt 0 ] || return 0
 	log "downloading ${#want[@]} packages: ${want[*]}"
 	# shellcheck disable=SC2046
-	(cd "$A/debs" && apt-get $(aptx_opts) -q download "${want[@]}" >"$A/debs/.log" 2>&1) ||
-		die "apt-get download failed (see $A/debs/.log)"
+	(cd "$A/debs" && apt-get $(aptx_opts "$suite") -q download "${want[@]}" >"$A/debs/.log" 2>&1)
 }
 
 # extract DEB DIR [TAR ARGS...]: unpack once (a stamp per package file).
@@ -99,17 +124,17 @@ extract() {
 		dpkg-deb -x "$deb" "$root"
 	else
 		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root" "$@"
-	fi
+	fi || return 1
 	touch "$stamp"
 }
 
-# depends_of REGEX PKG:ARCH...: "PKG:ARCH DEP:ARCH" for each dependency of
-# the PKGs matching REGEX ("all" for architecture-independent ones).
+# depends_of STATE REGEX PKG:ARCH...: "PKG:ARCH DEP:ARCH" for each dependency
+# of the PKGs matching REGEX ("all" for architecture-independent ones).
 depends_of() {
-	local re=$1
-	shift
+	local suite=$1 re=$2
+	shift 2
 	# shellcheck disable=SC2046
-	apt-cache $(aptx_opts) depends "$@" 2>/dev/null | awk -v re="$re" '
+	apt-cache $(aptx_opts "$suite") depends "$@" 2>/dev/null | awk -v re="$re" '
 		/^[^ ]/ { pkg = $1; arch = pkg; sub(/^[^:]*:?/, "", arch); if (arch == "") { arch = "amd64"; pkg = pkg ":amd64" } }
 		$1 == "Depends:" {
 			d = $2; gsub(/[<>]/, "", d); sub(/:.*/, "", d)
@@ -118,43 +143,95 @@ depends_of() {
 		}'
 }
 
-foreign=() metas=()
-while IFS='|' read -r name debarch meta _ _ qemu _; do
+foreign=()
+while IFS='|' read -r name debarch suite meta _ _ qemu _; do
 	case $meta in bed:*) continue ;; esac
-	foreign+=("$name|$debarch|$meta|$qemu")
-	metas+=("$meta:$debarch")
+	foreign+=("$name|$debarch|$suite|$meta|$qemu")
 done < <(arch_rows "$@")
 
-declare -A image_of deps_of
-if [ ${#foreign[@]} -gt 0 ]; then
-	update_lists
-	# Every flavour's ABI through its metapackage, in one call.
-	while read -r meta img; do
-		[ -n "${image_of[$meta]:-}" ] || image_of[$meta]=${img%%:*}
-	done < <(depends_of '^linux-image-[0-9]' "${metas[@]}")
-	hdrs=() pkgs=()
-	for row in "${foreign[@]}"; do
-		IFS='|' read -r name debarch meta qemu <<<"$row"
-		img=${image_of[$meta:$debarch]:-}
-		[ -n "$img" ] || die "cannot resolve $meta:$debarch"
-		rel=${img#linux-image-}
-		hdrs+=("linux-headers-$rel:$debarch")
-		pkgs+=("linux-headers-$rel:$debarch" "busybox-static:$debarch")
-		[ "$qemu" = - ] || pkgs+=("$img:$debarch")
-	done
-	# The headers need the common headers (all) and linux-kbuild: the
-	# amd64 one, whose tools run here and cross-handle every target.
-	while read -r hdr dep; do
-		deps_of[$hdr]="${deps_of[$hdr]:-} $dep"
-		pkgs+=("$dep")
-	done < <(depends_of '^linux-(headers|kbuild)-' "${hdrs[@]}")
+# images_of STATE META:ARCH: the image packages of every version of META
+# that STATE's lists know, newest first.
+images_of() {
 	# shellcheck disable=SC2046
-	download $(printf '%s\n' "${pkgs[@]}" | sort -u)
+	apt-cache $(aptx_opts "$1") show "$2" 2>/dev/null |
+		sed -n 's/^Depends:.*\(linux-image-[0-9][^ ,]*\).*/\1/p' | sort -u -V -r
+}
+
+# image_of[SUITE/META:ARCH]: the flavour's image package, the newest whose
+# files all download.  A security mirror may list a foreign architecture's
+# packages without serving them, and apt does not then try the suite's own
+# copy: the suite without its security updates is asked next.  A flavour
+# none of whose kernels downloads is remembered until the lists are next
+# refreshed (SUITE's state, file "missing").
+# deps_of[HEADERS:ARCH]: the common headers and kbuild they need (7.x: and
+# linux-base-*, the config); binary_of[IMAGE:ARCH]: 7.x's linux-binary-*,
+# which holds the kernel the image package only depends on.
+declare -A image_of deps_of binary_of
+
+# resolve_row ROW: image_of and deps_of for one row, downloading.
+resolve_row() {
+	local name debarch suite meta qemu key state img rel deps bin missing
+	IFS='|' read -r name debarch suite meta qemu <<<"$1"
+	key=$suite/$meta:$debarch missing=$(apt_dir "$suite")/missing
+	grep -q -x -F "$key" "$missing" 2>/dev/null && return 1
+	for state in "$suite" $([ "$suite" = main ] || echo "$suite-own"); do
+		update_lists "$state"
+		for img in $(images_of "$state" "$meta:$debarch"); do
+			rel=${img#linux-image-}
+			# The headers need the common headers (all) and
+			# linux-kbuild: the amd64 one, whose tools run here and
+			# cross-handle every target.
+			deps=$(depends_of "$state" '^linux-(headers|kbuild|base)-[0-9]' \
+				"linux-headers-$rel:$debarch" | cut -d' ' -f2 | tr '\n' ' ')
+			bin=
+			[ "$qemu" = - ] || bin="$img:$debarch $(depends_of "$state" '^linux-binary-' \
+				"$img:$debarch" | cut -d' ' -f2)"
+			# shellcheck disable=SC2086
+			if download "$state" "linux-headers-$rel:$debarch" $deps \
+				"busybox-static:$debarch" $bin; then
+				image_of[$key]=$img deps_of[linux-headers-$rel:$debarch]=$deps
+				binary_of[$img:$debarch]=${bin#* }
+				return 0
+			fi
+			log "$img: not every package downloads ($state)"
+		done
+	done
+	echo "$key" >>"$missing"
+	return 1
+}
+
+if [ ${#foreign[@]} -gt 0 ]; then
+	for suite in $(printf '%s\n' "${foreign[@]}" | cut -d'|' -f3 | sort -u); do
+		# The newest ABI of every flavour in one call: rows whose kernel
+		# is unpacked already need nothing else.
+		update_lists "$suite"
+		metas=()
+		for row in "${foreign[@]}"; do
+			IFS='|' read -r name debarch s meta qemu <<<"$row"
+			[ "$s" = "$suite" ] && metas+=("$meta:$debarch")
+		done
+		declare -A newest=()
+		while read -r meta img; do
+			[ -n "${newest[$meta]:-}" ] || newest[$meta]=${img%%:*}
+		done < <(depends_of "$suite" '^linux-image-[0-9]' "${metas[@]}")
+		for row in "${foreign[@]}"; do
+			IFS='|' read -r name debarch s meta qemu <<<"$row"
+			[ "$s" = "$suite" ] || continue
+			img=${newest[$meta:$debarch]:-}
+			if [ -n "$img" ] && [ -f "$A/kernels/${img#linux-image-}/.complete" ] &&
+				[ -x "$A/busybox/$debarch/bin/busybox" ]; then
+				image_of[$suite/$meta:$debarch]=$img
+			elif [ -z "${image_of[$suite/$meta:$debarch]:-}" ] && ! resolve_row "$row"; then
+				log "no $meta:$debarch kernel downloads from $suite: row $name left out"
+			fi
+		done
+	done
 
 	jobs=()
 	for row in "${foreign[@]}"; do
-		IFS='|' read -r name debarch meta qemu <<<"$row"
-		img=${image_of[$meta:$debarch]}
+		IFS='|' read -r name debarch suite meta qemu <<<"$row"
+		img=${image_of[$suite/$meta:$debarch]:-}
+		[ -n "$img" ] || continue
 		rel=${img#linux-image-}
 		root=$A/kernels/$rel
 		[ -f "$root/.complete" ] || {
@@ -162,6 +239,9 @@ if [ ${#foreign[@]} -gt 0 ]; then
 				jobs+=("tree $(deb_of "$dep") $root")
 			done
 			[ "$qemu" = - ] || jobs+=("image $(deb_of "$img:$debarch") $root")
+			# shellcheck disable=SC2086
+			[ -z "${binary_of[$img:$debarch]:-}" ] ||
+				jobs+=("tree $(deb_of ${binary_of[$img:$debarch]}) $root")
 		}
 		[ -x "$A/busybox/$debarch/bin/busybox" ] ||
 			jobs+=("busybox $(deb_of "busybox-static:$debarch") $A/busybox/$debarch")
@@ -172,28 +252,39 @@ if [ ${#foreign[@]} -gt 0 ]; then
 	printf '%s\n' "${jobs[@]}" | sort -u | xargs -r -P 2 -L 1 bash -c '
 		case $0 in
 		image) extract "$1" "$2" --exclude=./lib/modules --exclude=./usr/lib/modules ;;
-		busybox) extract "$1" "$2" ./bin/busybox ;;
+		busybox)	# /bin/busybox, or /usr/bin/busybox from Debian 13 on
+			extract "$1" "$2" --wildcards "*/bin/busybox" &&
+				{ [ -e "$2/bin/busybox" ] || { mkdir -p "$2/bin" && mv "$2/usr/bin/busybox" "$2/bin/"; }; } ;;
 		*) extract "$1" "$2" ;;
 		esac' || die "unpacking failed"
 	for row in "${foreign[@]}"; do
-		IFS='|' read -r name debarch meta qemu <<<"$row"
-		rel=${image_of[$meta:$debarch]#linux-image-}
+		IFS='|' read -r name debarch suite meta qemu <<<"$row"
+		rel=${image_of[$suite/$meta:$debarch]:-}
+		rel=${rel#linux-image-}
 		root=$A/kernels/$rel
-		if [ ! -f "$root/.complete" ]; then
-			# The flavour's Makefile includes the common part by absolute path.
-			sed -i "s#^include /usr/src/#include $root/usr/src/#" \
+		if [ -n "$rel" ] && [ ! -f "$root/.complete" ]; then
+			# The flavour's Makefile names its common part (and, 7.x,
+			# itself as KBUILD_OUTPUT) by absolute path.
+			sed -i -E "s#^(include |KBUILD_OUTPUT=)/usr/src/#\1$root/usr/src/#" \
 				"$root/usr/src/linux-headers-$rel/Makefile"
+			# 7.x: the kernel is /usr/lib/modules/RELEASE/vmlinuz.
+			[ -e "$root/boot/vmlinuz-$rel" ] || [ ! -f "$root/usr/lib/modules/$rel/vmlinuz" ] ||
+				{ mkdir -p "$root/boot" && ln -s "../usr/lib/modules/$rel/vmlinuz" "$root/boot/vmlinuz-$rel"; }
 			touch "$root/.complete"
 		fi
 	done
 fi
 
-while IFS='|' read -r name debarch meta _; do
+while IFS='|' read -r name debarch suite meta _; do
 	case $meta in
 	bed:*)
 		line=$(ZP_FLAVOURS="${meta#bed:} $(bed_suite "${meta#bed:}")" "$ZP_TOP/selftests/bed/kernels.sh")
 		echo "$name ${line#* }"
 		;;
-	*) echo "$name ${image_of[$meta:$debarch]#linux-image-} $A/kernels/${image_of[$meta:$debarch]#linux-image-}" ;;
+	*)
+		rel=${image_of[$suite/$meta:$debarch]:-}
+		rel=${rel#linux-image-}
+		echo "$name ${rel:--} $([ -n "$rel" ] && echo "$A/kernels/$rel" || echo -)"
+		;;
 	esac
 done < <(arch_rows "$@")

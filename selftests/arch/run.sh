@@ -34,7 +34,7 @@ results_begin "$ZP_ARCH_OUT/results.tap" "arch "
 if [ $# -gt 0 ]; then
 	rows=$(arch_rows "$@")
 elif [ "$mode" = quick ]; then
-	rows=$(arch_rows | awk -F'|' '$11 == "y"')
+	rows=$(arch_rows | awk -F'|' '$12 == "y"')
 else
 	rows=$(arch_rows)
 fi
@@ -151,11 +151,16 @@ judge() {
 	printf '%s|%s|%s|%s\n' "$name" "$verdict" "$reason" "${hook:--}" >>"$table"
 }
 
-while IFS='|' read -r name debarch meta karch cross qemu machine append expect why _; do
+while IFS='|' read -r name debarch _ meta karch cross qemu machine append expect why _; do
 	kstart=$(date +%s)
 	read -r _ release root < <(awk -v n="$name" '$1 == n' "$ZP_ARCH_OUT/kernels.list")
 	kout=$ZP_ARCH_OUT/$name
 	mkdir -p "$kout"
+	if [ "$release" = - ]; then
+		tap "$name: kernel # SKIP no $meta kernel downloads from the package mirror" 0
+		printf '%s|%s|%s|%s\n' "$name" "none" "kernel not downloadable here" "-" >>"$table"
+		continue
+	fi
 	[ "$cross" = - ] && cross=
 	if ZP_NO_TESTMOD=1 "$ZP_TOP/selftests/bed/build-module.sh" "$release" "$root" "$kout" ARCH="$karch" \
 		${cross:+CROSS_COMPILE=$cross} 2>"$kout/build.err"; then
@@ -197,13 +202,16 @@ done <<<"$rows"
 	echo "|---|---|---|---|---|---|---|---|"
 	while IFS='|' read -r name verdict reason hook; do
 		row=$(arch_rows "$name")
-		IFS='|' read -r _ debarch meta _ _ qemu machine _ expect _ <<<"$row"
+		IFS='|' read -r _ debarch suite meta _ _ qemu machine _ expect _ <<<"$row"
 		release=$(awk -v n="$name" '$1 == n { print $2 }' "$ZP_ARCH_OUT/kernels.list")
 		[ "$qemu" = - ] && machine="none (build only)"
 		machine=$(sed -E 's/-m [0-9]+//; s/-dtb [^ ]*//; s/,cap-[^ ]*//g; s/ +/ /g; s/ $//' <<<"$machine")
 		printf '| %s | %s | %s | `%s` | **%s** | %s | %s | %s |\n' "$debarch" \
-			"$(sed "s/^bed:/amd64 /; s/^linux-image-//" <<<"$meta")" "$release" "$machine" \
-			"$verdict" "$([ "$verdict" = "$expect" ] && echo "yes" || echo "NO ($expect)")" \
+			"$(sed "s/^bed:/amd64 /; s/^linux-image-//" <<<"$meta")$(
+				case $suite in -|main) ;; *) echo " ($suite)" ;; esac)" "$release" "$machine" \
+			"$verdict" "$(if [ "$verdict" = "$expect" ]; then echo yes
+				elif [ "$release" = - ]; then echo "not run ($expect)"
+				else echo "NO ($expect)"; fi)" \
 			"$reason" "$hook"
 	done <"$table"
 } >"$ZP_OUT/arch-verdicts.md"

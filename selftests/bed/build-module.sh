@@ -31,7 +31,11 @@ else
 	. "$(dirname "$0")/chroot.sh"
 	suite=$(chroot_for_compiler "$cc") ||
 		die "$release was built with $cc: neither this host nor any of $ZP_CHROOT_SUITES has it"
-	chroot_prepare "$suite" "$ZP_OUT/chroot" "gcc-${cc##*gcc-}" $ZP_CHROOT_BUILD_PACKAGES ||
+	# The compiler's package: gcc-N for the chroot's own triplet, the
+	# cross compiler gcc-N-TRIPLET for a foreign architecture's kernel.
+	gcc=gcc-${cc##*gcc-} triplet=${cc%-gcc-*}
+	[ "$triplet" = "$cc" ] || [ "$triplet" = x86_64-linux-gnu ] || gcc+=-$triplet
+	chroot_prepare "$suite" "$ZP_OUT/chroot" "$gcc" $ZP_CHROOT_BUILD_PACKAGES ||
 		die "the $suite chroot for $cc is not ready (logs in $ZP_OUT/chroot)"
 	kbuild() {
 		chroot_with_dirs "$ZP_CHROOTS/$suite" "$root" "$outdir" -- \
