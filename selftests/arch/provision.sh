@@ -214,6 +214,7 @@ if [ ${#foreign[@]} -gt 0 ]; then
 		while read -r meta img; do
 			[ -n "${newest[$meta]:-}" ] || newest[$meta]=${img%%:*}
 		done < <(depends_of "$suite" '^linux-image-[0-9]' "${metas[@]}")
+		todo=() hdrs=() imgs=()
 		for row in "${foreign[@]}"; do
 			IFS='|' read -r name debarch s meta qemu <<<"$row"
 			[ "$s" = "$suite" ] || continue
@@ -221,6 +222,50 @@ if [ ${#foreign[@]} -gt 0 ]; then
 			if [ -n "$img" ] && [ -f "$A/kernels/${img#linux-image-}/.complete" ] &&
 				[ -x "$A/busybox/$debarch/bin/busybox" ]; then
 				image_of[$suite/$meta:$debarch]=$img
+			elif grep -q -x -F "$suite/$meta:$debarch" "$(apt_dir "$suite")/missing" 2>/dev/null; then
+				log "no $meta:$debarch kernel downloads from $suite (known): row $name left out"
+			elif [ -n "$img" ]; then
+				todo+=("$row")
+				hdrs+=("linux-headers-${img#linux-image-}:$debarch")
+				[ "$qemu" = - ] || imgs+=("$img:$debarch")
+			elif ! resolve_row "$row"; then
+				log "no $meta:$debarch kernel downloads from $suite: row $name left out"
+			fi
+		done
+		# The rest: the newest ABI's packages of every row in one
+		# download; a row some of whose packages do not download is
+		# resolved again alone.
+		declare -A needs=()
+		if [ ${#todo[@]} -gt 0 ]; then
+			while read -r pkg dep; do
+				needs[$pkg]="${needs[$pkg]:-} $dep"
+			done < <(depends_of "$suite" '^linux-(headers|kbuild|base)-[0-9]' "${hdrs[@]}"
+				[ ${#imgs[@]} -eq 0 ] || depends_of "$suite" '^linux-binary-' "${imgs[@]}")
+			want=()
+			for row in "${todo[@]}"; do
+				IFS='|' read -r name debarch s meta qemu <<<"$row"
+				img=${newest[$meta:$debarch]} hdr=linux-headers-${newest[$meta:$debarch]#linux-image-}
+				# shellcheck disable=SC2206
+				want+=("$hdr:$debarch" ${needs[$hdr:$debarch]:-} "busybox-static:$debarch")
+				# shellcheck disable=SC2206
+				[ "$qemu" = - ] || want+=("$img:$debarch" ${needs[$img:$debarch]:-})
+			done
+			# shellcheck disable=SC2046
+			download "$suite" $(printf '%s\n' "${want[@]}" | sort -u) ||
+				log "not every package downloads ($suite): resolving row by row"
+		fi
+		for row in "${todo[@]}"; do
+			IFS='|' read -r name debarch s meta qemu <<<"$row"
+			img=${newest[$meta:$debarch]} hdr=linux-headers-${newest[$meta:$debarch]#linux-image-}
+			got=1
+			for pkg in "$hdr:$debarch" ${needs[$hdr:$debarch]:-} "busybox-static:$debarch" \
+				$([ "$qemu" = - ] || echo "$img:$debarch ${needs[$img:$debarch]:-}"); do
+				[ -n "$(deb_of "$pkg")" ] || got=0
+			done
+			if [ $got = 1 ]; then
+				image_of[$suite/$meta:$debarch]=$img
+				deps_of[$hdr:$debarch]=${needs[$hdr:$debarch]:-}
+				[ "$qemu" = - ] || binary_of[$img:$debarch]=${needs[$img:$debarch]:-}
 			elif [ -z "${image_of[$suite/$meta:$debarch]:-}" ] && ! resolve_row "$row"; then
 				log "no $meta:$debarch kernel downloads from $suite: row $name left out"
 			fi
