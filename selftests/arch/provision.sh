@@ -200,6 +200,18 @@ resolve_row() {
 	return 1
 }
 
+# newest_packages ROW: the packages of the row's newest ABI (newest[] and
+# needs[] of its suite), one a line.
+newest_packages() {
+	local name debarch s meta qemu img hdr
+	IFS='|' read -r name debarch s meta qemu <<<"$1"
+	img=${newest[$meta:$debarch]} hdr=linux-headers-${newest[$meta:$debarch]#linux-image-}
+	# shellcheck disable=SC2086
+	printf '%s\n' "$hdr:$debarch" ${needs[$hdr:$debarch]:-} "busybox-static:$debarch"
+	# shellcheck disable=SC2086
+	[ "$qemu" = - ] || printf '%s\n' "$img:$debarch" ${needs[$img:$debarch]:-}
+}
+
 if [ ${#foreign[@]} -gt 0 ]; then
 	for suite in $(printf '%s\n' "${foreign[@]}" | cut -d'|' -f3 | sort -u); do
 		# The newest ABI of every flavour in one call: rows whose kernel
@@ -241,25 +253,15 @@ if [ ${#foreign[@]} -gt 0 ]; then
 				needs[$pkg]="${needs[$pkg]:-} $dep"
 			done < <(depends_of "$suite" '^linux-(headers|kbuild|base)-[0-9]' "${hdrs[@]}"
 				[ ${#imgs[@]} -eq 0 ] || depends_of "$suite" '^linux-binary-' "${imgs[@]}")
-			want=()
-			for row in "${todo[@]}"; do
-				IFS='|' read -r name debarch s meta qemu <<<"$row"
-				img=${newest[$meta:$debarch]} hdr=linux-headers-${newest[$meta:$debarch]#linux-image-}
-				# shellcheck disable=SC2206
-				want+=("$hdr:$debarch" ${needs[$hdr:$debarch]:-} "busybox-static:$debarch")
-				# shellcheck disable=SC2206
-				[ "$qemu" = - ] || want+=("$img:$debarch" ${needs[$img:$debarch]:-})
-			done
 			# shellcheck disable=SC2046
-			download "$suite" $(printf '%s\n' "${want[@]}" | sort -u) ||
+			download "$suite" $(for row in "${todo[@]}"; do newest_packages "$row"; done | sort -u) ||
 				log "not every package downloads ($suite): resolving row by row"
 		fi
 		for row in "${todo[@]}"; do
 			IFS='|' read -r name debarch s meta qemu <<<"$row"
 			img=${newest[$meta:$debarch]} hdr=linux-headers-${newest[$meta:$debarch]#linux-image-}
 			got=1
-			for pkg in "$hdr:$debarch" ${needs[$hdr:$debarch]:-} "busybox-static:$debarch" \
-				$([ "$qemu" = - ] || echo "$img:$debarch ${needs[$img:$debarch]:-}"); do
+			for pkg in $(newest_packages "$row"); do
 				[ -n "$(deb_of "$pkg")" ] || got=0
 			done
 			if [ $got = 1 ]; then
