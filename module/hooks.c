@@ -76,7 +76,8 @@ static unsigned long zp_regs_arg(struct pt_regs *regs, unsigned int n)
  * cannot sit on an ftrace site (no KPROBES_ON_FTRACE: riscv's patchable
  * entry), on the first instruction after it: only NOPs ran before it, so
  * the arguments are still in their registers.  A probe inside an
- * instruction is refused too, hence the 2-byte steps.
+ * instruction is refused too, hence the 2-byte steps; a function that is
+ * not there (-ENOENT) is not there at any offset.
  */
 static int zp_register_entry_kprobe(struct kprobe *kp)
 {
@@ -88,7 +89,7 @@ static int zp_register_entry_kprobe(struct kprobe *kp)
 		kp->flags = 0;
 		kp->offset = skip;
 		ret = register_kprobe(kp);
-		if (!ret || skip >= ZP_PROBE_SKIP_MAX)
+		if (!ret || ret == -ENOENT || skip >= ZP_PROBE_SKIP_MAX)
 			return ret;
 	}
 }
