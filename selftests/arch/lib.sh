@@ -5,11 +5,14 @@ ZP_ARCH_DIR=$ZP_TOP/selftests/arch
 ZP_ARCH_OUT=${ZP_ARCH_OUT:-$ZP_OUT/arch}
 
 # arch_rows [NAME...]: the rows of the flavour table, fields trimmed,
-# '|'-separated; only the named rows when names are given.
+# '|'-separated, suite "main" as lib.sh main_suite reads it; only the named
+# rows when names are given.
 arch_rows() {
-	local want=" $* "
+	local want=" $* " main
+	main=$(main_suite)
 	sed -e 's/#.*//' -e 's/[[:space:]]*|[[:space:]]*/|/g' -e 's/^[[:space:]]*//' \
-		-e 's/[[:space:]]*$//' "$ZP_ARCH_DIR/flavours" | grep -v '^$' |
+		-e 's/[[:space:]]*$//' -e "s/^\([^|]*|[^|]*\)|main|/\1|$main|/" \
+		"$ZP_ARCH_DIR/flavours" | grep -v '^$' |
 	while IFS= read -r row; do
 		if [ $# -eq 0 ] || [[ $want == *" ${row%%|*} "* ]]; then echo "$row"; fi
 	done

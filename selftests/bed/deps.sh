@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PACKAGES="gcc-12 make libc6-dev qemu-system-x86 busybox-static cpio xz-utils
-dwarves bc kmod sparse perl python3 clang libclang-rt-14-dev debian-archive-keyring"
+dwarves bc kmod sparse perl python3 clang libclang-rt-dev debian-archive-keyring"
 
 # shellcheck disable=SC2086
 apt_install_missing "$ZP_OUT/apt-install.log" $PACKAGES ||

@@ -14,8 +14,8 @@
 # /usr/lib/modules/<release>/).  Prints one line per kernel:
 # "<name> <release> <root>".
 #
-# Suites other than the host's own (Debian 12) come from a private apt
-# configuration built from the mirror URI this machine's apt sources already
+# "main" is Debian 12 (lib.sh main_suite).  Suites other than the host's own
+# come from a private apt configuration built from the mirror URI this machine's apt sources already
 # use (lib.sh suite_apt_setup): no host name is written anywhere.
 # ZP_FLAVOURS, lines of "name suite metapackage", replaces the table.
 set -euo pipefail
@@ -61,10 +61,6 @@ else
 fi
 mkdir -p "$ZP_CACHE/debs" "$ZP_CACHE/kernels"
 
-ensure_main_lists() {
-	apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get -q update >/dev/null
-}
-
 # parts_of OPTS PKG: the versioned linux-* packages PKG is made of or builds
 # with: headers, kbuild, and 7.x's binary, modules and base packages.
 parts_of() {
@@ -89,13 +85,8 @@ layout() {
 }
 
 fetch_one() {
-	local name=$1 suite=$2 meta=$3 opts="" image release root debs pkg
-	if [ "$suite" = main ]; then
-		ensure_main_lists
-	else
-		suite_apt_setup "$suite"
-		opts=$(suite_apt_opts "$suite")
-	fi
+	local name=$1 suite=$2 meta=$3 opts image release root debs pkg
+	opts=$(apt_opts_for "$suite")
 	# shellcheck disable=SC2086
 	image=$(apt-cache $opts depends "$meta" | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 	[ -n "$image" ] || die "cannot resolve $meta in suite $suite"

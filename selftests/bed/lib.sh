@@ -233,9 +233,56 @@ mirror_uri() {
 	echo "$uri"
 }
 
+# ---- Debian 12, the test bed's reference release ----
+# Suite "main" in the kernel tables is Debian 12: this machine's own apt
+# sources on a Debian 12 host, the bed's private bookworm state (below) on
+# any other, such as a Debian 13 workstation.
+
+# host_is_debian12: whether this machine runs Debian 12.
+host_is_debian12() {
+	[ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]
+}
+
+# main_suite: the suite that serves "main" here (main itself on Debian 12).
+main_suite() {
+	if host_is_debian12; then echo main; else echo bookworm; fi
+}
+
+# apt_opts_for SUITE: the apt-get/apt-cache options that read SUITE ("main"
+# included), its package lists refreshed when stale or missing.
+apt_opts_for() {
+	local suite
+	suite=$(main_suite_of "$1")
+	if [ "$suite" = main ]; then
+		apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get -q update >/dev/null
+	else
+		suite_apt_setup "$suite"
+		suite_apt_opts "$suite"
+	fi
+}
+
+# linux_source_deb: Debian 12's linux-source-6.1 package (checkpatch, the
+# debug kernel's sources), downloaded into $ZP_CACHE/debs once.
+linux_source_deb() {
+	local opts
+	mkdir -p "$ZP_CACHE/debs"
+	if ! ls "$ZP_CACHE"/debs/linux-source-6.1_*.deb >/dev/null 2>&1; then
+		opts=$(apt_opts_for main) || return 1
+		# shellcheck disable=SC2086
+		(cd "$ZP_CACHE/debs" && apt-get $opts -o APT::Sandbox::User=root -q download \
+			linux-source-6.1 >/dev/null) || return 1
+	fi
+	ls "$ZP_CACHE"/debs/linux-source-6.1_*.deb | sort -V | tail -n 1
+}
+
+# main_suite_of SUITE: SUITE, with "main" read as main_suite says.
+main_suite_of() {
+	if [ "$1" = main ]; then main_suite; else echo "$1"; fi
+}
+
 # ---- private apt configurations, one per suite, in $ZP_CACHE/apt/SUITE ----
-# The host's own apt configuration knows only Debian 12; other suites get a
-# configuration of their own, built from the mirror URIs above.  A stable
+# The host's own apt configuration knows only its own release; other suites
+# get a configuration of their own, built from the mirror URIs above.  A stable
 # suite brings its -security suite along (kernels are updated there); a
 # backports suite stands alone, so its kernels are the candidates.
 

@@ -8,11 +8,11 @@ list=$1
 cp_dir=$ZP_CACHE/checkpatch
 
 fetch_checkpatch() {
+	local deb
 	[ -x "$cp_dir/scripts/checkpatch.pl" ] && return 0
-	mkdir -p "$cp_dir" "$ZP_CACHE/debs"
-	ls "$ZP_CACHE"/debs/linux-source-6.1_*.deb >/dev/null 2>&1 ||
-		(cd "$ZP_CACHE/debs" && apt-get -o APT::Sandbox::User=root -q download linux-source-6.1 >/dev/null) || return 1
-	dpkg-deb --fsys-tarfile "$(ls "$ZP_CACHE"/debs/linux-source-6.1_*.deb | tail -n 1)" |
+	deb=$(linux_source_deb) || return 1
+	mkdir -p "$cp_dir"
+	dpkg-deb --fsys-tarfile "$deb" |
 		tar -xO --wildcards './usr/src/linux-source-6.1.tar.xz' |
 		tar -xJ -C "$cp_dir" --strip-components=1 linux-source-6.1/scripts/checkpatch.pl \
 			linux-source-6.1/scripts/spelling.txt linux-source-6.1/scripts/const_structs.checkpatch

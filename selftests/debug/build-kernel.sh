@@ -15,10 +15,9 @@ done
 [ -z "${need:-}" ] || DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 \
 	install -y --no-install-recommends $need >/dev/null
 if [ ! -f "$src/Makefile" ]; then
-	ls "$ZP_CACHE"/debs/linux-source-6.1_*.deb >/dev/null 2>&1 ||
-		(cd "$ZP_CACHE/debs" && apt-get -o APT::Sandbox::User=root -q download linux-source-6.1 >/dev/null)
+	deb=$(linux_source_deb) || die "cannot download linux-source-6.1"
 	log "unpacking linux-source-6.1"
-	dpkg-deb --fsys-tarfile "$(ls "$ZP_CACHE"/debs/linux-source-6.1_*.deb | tail -n 1)" |
+	dpkg-deb --fsys-tarfile "$deb" |
 		tar -xO --wildcards './usr/src/linux-source-6.1.tar.xz' | tar -xJ -C "$dir"
 fi
 cfg=$(dirname "$0")/debug.config
