@@ -114,9 +114,9 @@ enum zp_early {
 };
 
 enum zp_early zp_inner_fault_route(struct vm_area_struct *vma, unsigned long address,
-				   unsigned int *flags);
+				   unsigned int *flags, pmd_t **pmdpp);
 vm_fault_t zp_finish_read_fault(struct vm_area_struct *vma, unsigned long address,
-				unsigned int flags);
+				pmd_t *pmdp);
 
 /*
  * cgroup_policy.c: a zero-page mode for a cgroup v2 subtree, with the

@@ -9,6 +9,9 @@
  *   probe (Kbuild)                 where the kernel changed    zp_ name
  *   ZP_HAVE_PMDP_GET_LOCKLESS      6.2: pmdp_get_lockless()   zp_pmdp_get_lockless()
  *   ZP_HAVE_PMD_DEVMAP             7.x: pmd_devmap() gone     zp_pmd_devmap()
+ *   ZP_HAVE_PTE_OFFSET_MAP         6.5: PTE tables mapped     zp_pte_table_enter(),
+ *                                  under RCU, freed after a   zp_pte_table_exit()
+ *                                  grace period
  *   ZP_HAVE_ZERO_PFN_FN            7.x: my_zero_pfn() became  zp_zero_pfn()
  *                                  zero_pfn()
  *   ZP_HAVE_MM_FLAGS_TEST          7.x: mm->flags opaque,     zp_mm_flag()
@@ -71,6 +74,27 @@ static inline pmd_t zp_pmdp_get_lockless(pmd_t *pmdp)
 	return __pmd(((pmdval_t)high << 32) | low);
 #else
 	return pmd_read_atomic(pmdp);
+#endif
+}
+
+/*
+ * Since 6.5 a PTE table may be freed, after an RCU grace period, under a
+ * fault that holds only the mmap or VMA lock: the kernel maps tables under
+ * rcu_read_lock() (__pte_offset_map()), and so must the module.  Before,
+ * the lock the fault holds keeps the table, and with PREEMPT_RCU the
+ * section would cost every fault two calls for nothing.
+ */
+static __always_inline void zp_pte_table_enter(void)
+{
+#ifdef ZP_HAVE_PTE_OFFSET_MAP
+	rcu_read_lock();
+#endif
+}
+
+static __always_inline void zp_pte_table_exit(void)
+{
+#ifdef ZP_HAVE_PTE_OFFSET_MAP
+	rcu_read_unlock();
 #endif
 }
 

@@ -90,7 +90,7 @@ enum zp_pte {
 	ZP_PTE_UNSTABLE,	/* the OOM reaper is tearing the mm down */
 };
 
-/* The PTE of @addr in the table @pmdval points to; under rcu_read_lock(). */
+/* The PTE of @addr in the table @pmdval points to; in zp_pte_table_enter(). */
 static inline pte_t *zp_pte_map(pmd_t pmdval, unsigned long addr)
 {
 #ifdef CONFIG_HIGHPTE
@@ -109,9 +109,7 @@ static inline void zp_pte_unmap(pte_t *ptep)
 
 /*
  * Is the PTE of @addr none, read without its lock?  Only a hint, for a
- * decision the kernel or zp_pte_locked() makes again under the lock.  The
- * table cannot be freed under rcu_read_lock() (since 6.5 page tables are
- * RCU-freed; before, only with the mmap lock the fault holds).
+ * decision the kernel or zp_pte_locked() makes again under the lock.
  */
 static bool zp_pte_none_lockless(pmd_t *pmdp, unsigned long addr)
 {
@@ -119,23 +117,23 @@ static bool zp_pte_none_lockless(pmd_t *pmdp, unsigned long addr)
 	pmd_t pmdval;
 	pte_t *ptep;
 
-	rcu_read_lock();
+	zp_pte_table_enter();
 	pmdval = zp_pmdp_get_lockless(pmdp);
 	if (zp_pmd_is_table(pmdval)) {
 		ptep = zp_pte_map(pmdval, addr);
 		none = pte_none(ptep_get(ptep));
 		zp_pte_unmap(ptep);
 	}
-	rcu_read_unlock();
+	zp_pte_table_exit();
 	return none;
 }
 
 /*
  * Under the PTE lock of @addr, do what the zero-page branch of
  * do_anonymous_page() does: same checks, same PTE.  The table is mapped and
- * locked as __pte_offset_map_lock() (not exported) does it: page tables are
- * RCU-freed since 6.5 and may be retracted under us, so read the PMD once,
- * lock, and confirm it did not change.
+ * locked as __pte_offset_map_lock() (not exported) does it: page tables may
+ * be retracted under us (since 6.5), so read the PMD once, lock, and
+ * confirm it did not change.
  */
 static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
 				 unsigned long addr)
@@ -146,7 +144,7 @@ static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
 	pmd_t pmdval;
 	pte_t *ptep;
 
-	rcu_read_lock();
+	zp_pte_table_enter();
 	pmdval = zp_pmdp_get_lockless(pmdp);
 	if (!zp_pmd_is_table(pmdval)) {
 		ret = ZP_PTE_NO_TABLE;
@@ -172,7 +170,7 @@ static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
 	spin_unlock(ptl);
 	zp_pte_unmap(ptep);
 out:
-	rcu_read_unlock();
+	zp_pte_table_exit();
 	if (ret == ZP_PTE_INSTALLED) {
 		zp_count(ZP_STAT_ZERO_MAPPED);
 		if (around)
@@ -499,10 +497,11 @@ vm_fault_t zp_handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
  * mm_account_fault(), so a fault the module finishes itself keeps the
  * kernel's accounting.  In the callback: mode never changes the flags
  * (ZP_EARLY_FLAGS); mode always diverts a fault whose table exists and
- * whose PTE reads none (ZP_EARLY_DIVERT) to zp_finish_read_fault().
+ * whose PTE reads none (ZP_EARLY_DIVERT, *@pmdpp its PMD entry) to
+ * zp_finish_read_fault().
  */
 enum zp_early zp_inner_fault_route(struct vm_area_struct *vma, unsigned long address,
-				   unsigned int *flags)
+				   unsigned int *flags, pmd_t **pmdpp)
 {
 	unsigned int was = *flags;
 	pmd_t *pmdp;
@@ -510,24 +509,28 @@ enum zp_early zp_inner_fault_route(struct vm_area_struct *vma, unsigned long add
 	if (!zp_mm_fault_route(vma, was))
 		return ZP_EARLY_NONE;
 	pmdp = zp_early(vma, address, flags);
-	if (pmdp && zp_pte_none_lockless(pmdp, address))
+	if (pmdp && zp_pte_none_lockless(pmdp, address)) {
+		*pmdpp = pmdp;
 		return ZP_EARLY_DIVERT;
+	}
 	return *flags != was ? ZP_EARLY_FLAGS : ZP_EARLY_NONE;
 }
 
 /*
- * Replacement for __handle_mm_fault() on the faults routed above: the
- * zero-page branch of do_anonymous_page(), and nothing of the kernel's
- * after it, so it never sleeps.  Every outcome but a dying mm returns 0,
- * as the kernel does.
+ * Replacement for __handle_mm_fault(vma, address, flags) on the faults
+ * routed above, called with the PMD entry the callback found in place of
+ * the flags, which the zero page does not need: no second walk.  The
+ * entry stays valid as the kernel's own would: the fault's mmap or VMA
+ * lock keeps the PMD table.  The zero-page branch of do_anonymous_page(),
+ * and nothing of the kernel's after it, so it never sleeps.  Every outcome
+ * but a dying mm returns 0, as the kernel does.
  */
 vm_fault_t zp_finish_read_fault(struct vm_area_struct *vma, unsigned long address,
-				unsigned int flags)
+				pmd_t *pmdp)
 {
-	pmd_t *pmdp = zp_find_pmd(vma->vm_mm, address);
 	vm_fault_t ret = 0;
 
-	if (pmdp && zp_pte_locked(vma, pmdp, address) == ZP_PTE_UNSTABLE)
+	if (zp_pte_locked(vma, pmdp, address) == ZP_PTE_UNSTABLE)
 		ret = VM_FAULT_SIGBUS;
 	zp_hook_exit(false);
 	return ret;

@@ -12,8 +12,9 @@
  * -ENOENT where the function was inlined and -EINVAL where it is
  * blacklisted, and tells whether it sits on an ftrace site.
  *
- * The counting probes (cow_from_zero, audit) only read their arguments, so
- * they are plain kprobes (ftrace-based where the kernel can).
+ * The counting probes (cow_from_zero, audit) only read their arguments:
+ * cow_from_zero a plain ftrace callback where ftrace has arguments, else,
+ * like audit, a kprobe (ftrace-based where the kernel can).
  *
  * Where ftrace cannot send a function on to this module (no ftrace with
  * registers, as on mips; the mcount call after the prologue, as on 32-bit
@@ -277,13 +278,17 @@ static void notrace zp_inner_fault_thunk(unsigned long ip, unsigned long parent_
 {
 	struct vm_area_struct *vma = (struct vm_area_struct *)zp_arg(fregs, 0);
 	unsigned int flags = zp_arg(fregs, 2);
+	pmd_t *pmdp;
 
 	if (!zp_is_read_fault(flags))
 		return;		/* every fault passes here: writes without a call */
-	switch (zp_inner_fault_route(vma, zp_arg(fregs, 1), &flags)) {
+	switch (zp_inner_fault_route(vma, zp_arg(fregs, 1), &flags, &pmdp)) {
 	case ZP_EARLY_DIVERT:
-		if (zp_hook_enter(false))
+		if (zp_hook_enter(false)) {
+			/* The replacement takes the PMD entry for the flags. */
+			zp_set_arg(fregs, 2, (unsigned long)pmdp);
 			zp_divert(fregs, zp_finish_read_fault);
+		}
 		break;
 	case ZP_EARLY_FLAGS:
 		/* Only ever adds bits: the register's upper half stays as it was. */
@@ -342,37 +347,48 @@ static int zp_resolve(const char *name, unsigned long *addr)
 	return on_ftrace ? 0 : -EOPNOTSUPP;
 }
 
-static int zp_attach_fault(const struct zp_strategy *s)
+/* Attach @ops, calling @func, to the ftrace site at the entry of @name. */
+static int zp_ftrace_attach(struct ftrace_ops *ops, const char *name,
+			    ftrace_func_t func)
 {
 	unsigned long addr;
 	int ret;
 
-	ret = zp_resolve(s->target, &addr);
+	ret = zp_resolve(name, &addr);
 	if (ret)
 		return ret;
-	if (!s->thunk)
+	if (!func)
 		return -EOPNOTSUPP;
-	zp_fault_ops.func = s->thunk;
-	ret = ftrace_set_filter_ip(&zp_fault_ops, addr, 0, 0);
+	ops->func = func;
+	ret = ftrace_set_filter_ip(ops, addr, 0, 0);
 #ifndef CONFIG_KPROBES_ON_FTRACE
 	if (ret == -EINVAL)
 		ret = -EOPNOTSUPP;	/* not an ftrace location */
 #endif
 	if (ret)
 		return ret;
-	ret = register_ftrace_function(&zp_fault_ops);
-	if (ret) {
-		ftrace_set_filter_ip(&zp_fault_ops, addr, 1, 0);
-		return ret;
-	}
-	return 0;
+	ret = register_ftrace_function(ops);
+	if (ret)
+		ftrace_set_filter_ip(ops, addr, 1, 0);
+	return ret;
+}
+
+/* Once this returns, no callback of @ops runs (ftrace waits for them). */
+static void zp_ftrace_detach(struct ftrace_ops *ops)
+{
+	unregister_ftrace_function(ops);
+	ftrace_free_filter(ops);
+}
+
+static int zp_attach_fault(const struct zp_strategy *s)
+{
+	return zp_ftrace_attach(&zp_fault_ops, s->target, s->thunk);
 }
 
 static void zp_detach_fault(void)
 {
 	/* No new diversions once this returns ... */
-	unregister_ftrace_function(&zp_fault_ops);
-	ftrace_free_filter(&zp_fault_ops);
+	zp_ftrace_detach(&zp_fault_ops);
 }
 
 #define ZP_NO_FTRACE_ENTRY "the function has no ftrace entry"
@@ -460,14 +476,63 @@ static const char *zp_attach_error(int err)
 
 /* ---- Counting probes ---- */
 
-static int zp_wp_pre(struct kprobe *kp, struct pt_regs *regs)
+/* do_wp_page(vmf): a write fault on a zero-page PTE, about to copy it. */
+static __always_inline void zp_wp_count(struct vm_fault *vmf)
 {
-	struct vm_fault *vmf = (struct vm_fault *)zp_regs_arg(regs, 0);
-
 	if ((vmf->flags & FAULT_FLAG_WRITE) && is_zero_pfn(pte_pfn(vmf->orig_pte)))
 		zp_count(ZP_STAT_COW_FROM_ZERO);
+}
+
+#if defined(ZP_HOOK_DIVERT) && defined(ZP_FTRACE_ARGS)
+/*
+ * Every copy-on-write fault passes do_wp_page(), and counting needs only
+ * its argument: a plain ftrace callback, as cheap as the fault hook's entry,
+ * where a kprobe would add the SAVE_REGS trampoline and the kprobe handler
+ * to each of them.
+ */
+#define ZP_WP_KIND "ftrace"
+
+static void notrace zp_wp_thunk(unsigned long ip, unsigned long parent_ip,
+				struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	zp_wp_count((struct vm_fault *)zp_arg(fregs, 0));
+}
+
+static struct ftrace_ops zp_wp_ops;
+
+static int zp_wp_attach(void)
+{
+	return zp_ftrace_attach(&zp_wp_ops, "do_wp_page", zp_wp_thunk);
+}
+
+static void zp_wp_detach(void)
+{
+	zp_ftrace_detach(&zp_wp_ops);
+}
+#else
+static int zp_wp_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	zp_wp_count((struct vm_fault *)zp_regs_arg(regs, 0));
 	return zp_kprobe_done(kp, regs);
 }
+
+static struct kprobe zp_wp_probe = {
+	.symbol_name = "do_wp_page",
+	.pre_handler = zp_wp_pre,
+};
+
+#define ZP_WP_KIND (kprobe_ftrace(&zp_wp_probe) ? "kprobe-ftrace" : "kprobe")
+
+static int zp_wp_attach(void)
+{
+	return zp_register_entry_kprobe(&zp_wp_probe);
+}
+
+static void zp_wp_detach(void)
+{
+	unregister_kprobe(&zp_wp_probe);
+}
+#endif
 
 /*
  * A pte_t argument (zp_audit_set() checks it fits a register): the register
@@ -507,11 +572,6 @@ static int zp_huge_pre(struct kprobe *kp, struct pt_regs *regs)
 static struct kprobe zp_huge_probe = {
 	.symbol_name = "do_huge_pmd_anonymous_page",
 	.pre_handler = zp_huge_pre,
-};
-
-static struct kprobe zp_wp_probe = {
-	.symbol_name = "do_wp_page",
-	.pre_handler = zp_wp_pre,
 };
 
 static struct kprobe zp_audit_probe = {
@@ -583,14 +643,16 @@ int zp_hooks_attach(const char *strategy)
 	zp_huge_probed = !zp_register_entry_kprobe(&zp_huge_probe);
 	if (!zp_huge_probed && IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
 		pr_info("do_huge_pmd_anonymous_page cannot be probed: huge read faults ignore cgroup policies\n");
-	zp_cow_probed = !zp_register_entry_kprobe(&zp_wp_probe);
+	zp_cow_probed = !zp_wp_attach();
 	if (!zp_cow_probed)
 		pr_info("do_wp_page cannot be probed: stats/cow_from_zero stays 0\n");
 	snprintf(zp_hook_desc, sizeof(zp_hook_desc), "%s " ZP_HOOK_KIND,
 		 zp_attached->target);
-	pr_info("hooked %s (" ZP_HOOK_KIND ")%s\n", zp_attached->target,
-		!zp_cow_probed ? "" : kprobe_ftrace(&zp_wp_probe) ?
-		", do_wp_page (kprobe-ftrace)" : ", do_wp_page (kprobe)");
+	if (zp_cow_probed)
+		pr_info("hooked %s (" ZP_HOOK_KIND "), do_wp_page (%s)\n",
+			zp_attached->target, ZP_WP_KIND);
+	else
+		pr_info("hooked %s (" ZP_HOOK_KIND ")\n", zp_attached->target);
 	return 0;
 }
 
@@ -608,7 +670,7 @@ void zp_hooks_detach(void)
 	inflight = inflight > returned ? inflight - returned : 0;
 	zp_audit_set(false);
 	if (zp_cow_probed)
-		unregister_kprobe(&zp_wp_probe);
+		zp_wp_detach();
 	if (zp_huge_probed)
 		unregister_kprobe(&zp_huge_probe);
 	zp_detach_fault();
