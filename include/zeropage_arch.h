@@ -221,11 +221,16 @@ static inline int zp_kprobe_done(struct kprobe *kp, struct pt_regs *regs)
 #endif
 
 /*
- * riscv: a kprobe cannot sit on a function's entry, the patchable ftrace
- * site (no KPROBES_ON_FTRACE), so no hook could act in place; ftrace with
- * arguments diverts, as livepatch would, without ftrace with registers.
+ * Where ftrace has arguments but not registers, its trampoline still
+ * returns to the instruction pointer the callback leaves in ftrace_regs, so
+ * it diverts, as livepatch would.  riscv needs it: a kprobe cannot sit on a
+ * function's entry, the patchable ftrace site (no KPROBES_ON_FTRACE), so no
+ * hook could act in place.  arm64 (6.12 on, where WITH_REGS went): the
+ * in-place kprobe takes the PTE lock in its handler, which PREEMPT_RT
+ * forbids.
  */
-#if defined(CONFIG_RISCV) && defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS)
+#if (defined(CONFIG_RISCV) || defined(CONFIG_ARM64)) && \
+	defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS)
 #define ZP_ARCH_DIVERT_WITH_ARGS
 #endif
 
