@@ -64,12 +64,13 @@ int zp_hooks_attach(const char *strategy);
 void zp_hooks_detach(void);
 const char *zp_hooks_describe(void);
 /*
- * Must unload wait for each fault diverted to the do_anonymous_page()
- * replacement, or does RCU-tasks do?  RCU-tasks waits for every task
- * preempted in a replacement, not for one that sleeps there voluntarily;
- * that replacement never does, but on PREEMPT_RT its PTE lock can block,
- * and an rtlock wait counts as a voluntary switch (nvcsw).  The
- * handle_mm_fault() replacement runs the kernel's fault handler, which
+ * Must unload wait for each fault diverted to a replacement that runs only
+ * do_anonymous_page()'s zero-page branch (those of do_anonymous_page() and
+ * __handle_mm_fault()), or does RCU-tasks do?  RCU-tasks waits for every
+ * task preempted in a replacement, not for one that sleeps there
+ * voluntarily; those replacements never do, but on PREEMPT_RT their PTE
+ * lock can block, and an rtlock wait counts as a voluntary switch (nvcsw).
+ * The handle_mm_fault() replacement runs the kernel's fault handler, which
  * can sleep anywhere: it always takes an in-flight reference.
  */
 #define ZP_ANON_TAKES_REF IS_ENABLED(CONFIG_PREEMPT_RT)

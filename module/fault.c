@@ -522,8 +522,9 @@ enum zp_early zp_inner_fault_route(struct vm_area_struct *vma, unsigned long add
  * the flags, which the zero page does not need: no second walk.  The
  * entry stays valid as the kernel's own would: the fault's mmap or VMA
  * lock keeps the PMD table.  The zero-page branch of do_anonymous_page(),
- * and nothing of the kernel's after it, so it never sleeps.  Every outcome
- * but a dying mm returns 0, as the kernel does.
+ * and nothing of the kernel's after it, so it never sleeps (but for the PTE
+ * lock on PREEMPT_RT).  Every outcome but a dying mm returns 0, as the
+ * kernel does.
  */
 vm_fault_t zp_finish_read_fault(struct vm_area_struct *vma, unsigned long address,
 				pmd_t *pmdp)
@@ -532,7 +533,7 @@ vm_fault_t zp_finish_read_fault(struct vm_area_struct *vma, unsigned long addres
 
 	if (zp_pte_locked(vma, pmdp, address) == ZP_PTE_UNSTABLE)
 		ret = VM_FAULT_SIGBUS;
-	zp_hook_exit(false);
+	zp_hook_exit(ZP_ANON_TAKES_REF);
 	return ret;
 }
 

@@ -284,7 +284,7 @@ static void notrace zp_inner_fault_thunk(unsigned long ip, unsigned long parent_
 		return;		/* every fault passes here: writes without a call */
 	switch (zp_inner_fault_route(vma, zp_arg(fregs, 1), &flags, &pmdp)) {
 	case ZP_EARLY_DIVERT:
-		if (zp_hook_enter(false)) {
+		if (zp_hook_enter(ZP_ANON_TAKES_REF)) {
 			/* The replacement takes the PMD entry for the flags. */
 			zp_set_arg(fregs, 2, (unsigned long)pmdp);
 			zp_divert(fregs, zp_finish_read_fault);
