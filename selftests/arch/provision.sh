@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # provision.sh [NAME...]: everything the cross-architecture matrix needs.
 #
-# 1. Host packages (apt-get install, amd64 only): the gcc-12 cross compilers,
-#    libc6-dev-<arch>-cross where the selftests run, the QEMU system
-#    emulators.
+# 1. Host packages (apt-get install, amd64 only): the gcc-12 cross compilers
+#    the host's release has, libc6-dev-<arch>-cross where the selftests run,
+#    the QEMU system emulators.
 # 2. Foreign-architecture kernels: a private apt state per suite (lists and
 #    cache under $ZP_CACHE/arch/apt, and .../apt/SUITE) that reuses this
 #    machine's own apt sources ("main"), or the test bed's sources of another
@@ -29,7 +29,11 @@ mkdir -p "$A/debs" "$A/kernels" "$A/apt/lists/partial" "$A/apt/cache/archives/pa
 host_packages() {
 	local pkgs="cpio xz-utils busybox-static" name debarch cross qemu expect
 	while IFS='|' read -r name debarch _ _ _ cross qemu _ _ expect _ _; do
-		[ "$cross" = - ] || pkgs+=" gcc-12-${cross%-}"
+		# A cross compiler this host's release lacks (Debian 13 has no
+		# gcc-12 for mips): build-module.sh builds in a chroot that has it.
+		if [ "$cross" != - ] && apt_has_candidate "gcc-12-${cross%-}"; then
+			pkgs+=" gcc-12-${cross%-}"
+		fi
 		if [ "$expect" = load ] && [ "$debarch" != amd64 ]; then
 			pkgs+=" libc6-dev-$debarch-cross"
 		fi

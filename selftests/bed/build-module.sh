@@ -24,6 +24,14 @@ rm -rf "$src" && mkdir -p "$src"
 cp -r "${ZP_SRC:-$ZP_TOP}"/{Kbuild,module,include} "$src/"
 cp -r "$ZP_TOP/selftests/kmod" "$src/testmod"
 cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$hdr/.config")
+# Debian 12 builds its foreign kernels natively ("gcc-12"): here that is
+# the cross compiler CROSS_COMPILE names.
+for arg in "$@"; do
+	case $cc:$arg in
+	*-linux-gnu*:* | :*) ;;
+	*:CROSS_COMPILE=*) cc=${arg#CROSS_COMPILE=}$cc ;;
+	esac
+done
 # kbuild DIR ARGS...: the W=1 module build of the sources in DIR.
 if [ -z "$cc" ] || command -v "$cc" >/dev/null; then
 	kbuild() { make -C "$hdr" M="$1" W=1 -j2 "${@:2}" modules; }
@@ -31,11 +39,7 @@ else
 	. "$(dirname "$0")/chroot.sh"
 	suite=$(chroot_for_compiler "$cc") ||
 		die "$release was built with $cc: neither this host nor any of $ZP_CHROOT_SUITES has it"
-	# The compiler's package: gcc-N for the chroot's own triplet, the
-	# cross compiler gcc-N-TRIPLET for a foreign architecture's kernel.
-	gcc=gcc-${cc##*gcc-} triplet=${cc%-gcc-*}
-	[ "$triplet" = "$cc" ] || [ "$triplet" = x86_64-linux-gnu ] || gcc+=-$triplet
-	chroot_prepare "$suite" "$ZP_OUT/chroot" "$gcc" $ZP_CHROOT_BUILD_PACKAGES ||
+	chroot_prepare "$suite" "$ZP_OUT/chroot" "$(compiler_package "$cc")" $ZP_CHROOT_BUILD_PACKAGES ||
 		die "the $suite chroot for $cc is not ready (logs in $ZP_OUT/chroot)"
 	kbuild() {
 		chroot_with_dirs "$ZP_CHROOTS/$suite" "$root" "$outdir" -- \

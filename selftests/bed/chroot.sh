@@ -6,20 +6,31 @@
 ZP_CHROOTS=$ZP_CACHE/dkms
 # Suites whose chroot may build a module for a kernel whose compiler this
 # host lacks, first match wins: Debian 13 (gcc-14), then testing (forky's
-# 7.x kernels: gcc-16).  The build needs the compiler and what the kernel's
-# kbuild tools (fixdep, modpost, objtool, resolve_btfids, kernel-doc) need;
-# the -dev packages bring each suite's own names of those libraries.
-ZP_CHROOT_SUITES="trixie forky"
+# 7.x kernels: gcc-16), then Debian 12 (the gcc-12 cross compilers for mips
+# that Debian 13 dropped, for a Debian 13 host).  The build needs the
+# compiler and what the kernel's kbuild tools (fixdep, modpost, objtool,
+# resolve_btfids, kernel-doc) need; the -dev packages bring each suite's own
+# names of those libraries.
+ZP_CHROOT_SUITES="trixie forky bookworm"
 ZP_CHROOT_BUILD_PACKAGES="make libc6-dev bc pahole perl kmod xz-utils libelf-dev libssl-dev zlib1g-dev"
 
+# compiler_package CC: the package of CC as a kernel names it: gcc-N for an
+# x86_64 compiler (x86_64-linux-gnu-gcc-14), gcc-N-TRIPLET for a cross one.
+compiler_package() {
+	local pkg=gcc-${1##*gcc-} triplet=${1%-gcc-*}
+	[ "$triplet" = "$1" ] || [ "$triplet" = x86_64-linux-gnu ] || pkg+=-$triplet
+	echo "$pkg"
+}
+
 # chroot_for_compiler CC: the first suite of ZP_CHROOT_SUITES that has CC's
-# gcc-N package (CC as the kernel names it, e.g. x86_64-linux-gnu-gcc-14).
+# package (not counting what this host has installed).
 chroot_for_compiler() {
-	local s pkg=gcc-${1##*gcc-}
+	local s pkg
+	pkg=$(compiler_package "$1")
 	for s in $ZP_CHROOT_SUITES; do
 		suite_apt_setup "$s"
 		# shellcheck disable=SC2046
-		if apt-cache $(suite_apt_opts "$s") show "$pkg" >/dev/null 2>&1; then
+		if apt_has_candidate "$pkg" $(suite_apt_opts "$s") -o Dir::State::status=/dev/null; then
 			echo "$s"
 			return 0
 		fi

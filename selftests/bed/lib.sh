@@ -25,6 +25,12 @@ apt_install_missing() {
 	}
 }
 
+# apt_has_candidate PACKAGE [APT-OPTIONS...]: this machine's apt sources
+# (or those the options name) offer PACKAGE.
+apt_has_candidate() {
+	apt-cache "${@:2}" policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'
+}
+
 # Lines of a guest console that fail the run whatever the tests said.
 # (lockdep and RCU reports begin with WARNING: or BUG:; plain "lockdep" or
 # "stall" would match boot banners.)  A user program killed by a fault
