@@ -6,9 +6,10 @@
 #    the QEMU system emulators.
 # 2. Foreign-architecture kernels: a private apt state per suite (lists and
 #    cache under $ZP_CACHE/arch/apt, and .../apt/SUITE) that reuses this
-#    machine's own apt sources ("main"), or the test bed's sources of another
-#    suite (lib.sh suite_apt_setup), with every kernel architecture enabled
-#    -- dpkg's architecture list is not touched and nothing is installed.  Each flavour's ABI is resolved through its
+#    machine's own apt sources ("main", on a Debian 12 host), or the test
+#    bed's sources of another suite (lib.sh suite_apt_setup), with every
+#    kernel architecture enabled -- dpkg's architecture list is not touched
+#    and nothing is installed.  Each flavour's ABI is resolved through its
 #    metapackage; image, headers, common headers, the amd64 linux-kbuild and
 #    busybox-static of the guest architecture are downloaded and unpacked with
 #    dpkg-deb -x.  (apt-get install of foreign headers would remove the

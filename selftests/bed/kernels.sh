@@ -15,8 +15,9 @@
 # "<name> <release> <root>".
 #
 # "main" is Debian 12 (lib.sh main_suite).  Suites other than the host's own
-# come from a private apt configuration built from the mirror URI this machine's apt sources already
-# use (lib.sh suite_apt_setup): no host name is written anywhere.
+# come from a private apt configuration built from the mirror URI this
+# machine's apt sources already use (lib.sh suite_apt_setup): no host name
+# is written anywhere.
 # ZP_FLAVOURS, lines of "name suite metapackage", replaces the table.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -28,7 +28,9 @@ apt_install_missing() {
 # apt_has_candidate PACKAGE [APT-OPTIONS...]: this machine's apt sources
 # (or those the options name) offer PACKAGE.
 apt_has_candidate() {
-	apt-cache "${@:2}" policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'
+	local policy	# read whole: grep -q would cut apt-cache off (pipefail)
+	policy=$(apt-cache "${@:2}" policy "$1" 2>/dev/null)
+	[[ $policy =~ Candidate:\ [^\(] ]]
 }
 
 # Lines of a guest console that fail the run whatever the tests said.
