@@ -134,7 +134,12 @@ chroot_prepare() {
 	fi
 	if [ $rc = 0 ]; then
 		in_chroot "$root" dpkg --configure -a >/dev/null 2>&1 # after an interrupted run
+		# The DKMS tests install a stable suite's backports kernels, and
+		# with them backports' libraries (libelf1): a -dev package must
+		# then come from backports too.
 		capt "$root" install "$@" >"$logs/packages-$suite.log" 2>&1 ||
+			{ grep -q -- "-backports " "$root/etc/apt/sources.list" &&
+				capt "$root" -t "$suite-backports" install "$@" >>"$logs/packages-$suite.log" 2>&1; } ||
 			{ log "installing $* in the $suite chroot failed"; rc=1; }
 	fi
 	[ $rc != 0 ] || log "$suite chroot ready ($(($(date +%s) - t0)) s)"
