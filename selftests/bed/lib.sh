@@ -259,8 +259,8 @@ main_suite() {
 # apt_opts_for SUITE: the apt-get/apt-cache options that read SUITE ("main"
 # included), its package lists refreshed when stale or missing.
 apt_opts_for() {
-	local suite
-	suite=$(main_suite_of "$1")
+	local suite=$1
+	[ "$suite" != main ] || suite=$(main_suite)
 	if [ "$suite" = main ]; then
 		apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get -q update >/dev/null
 	else
@@ -281,11 +281,6 @@ linux_source_deb() {
 			linux-source-6.1 >/dev/null) || return 1
 	fi
 	ls "$ZP_CACHE"/debs/linux-source-6.1_*.deb | sort -V | tail -n 1
-}
-
-# main_suite_of SUITE: SUITE, with "main" read as main_suite says.
-main_suite_of() {
-	if [ "$1" = main ]; then main_suite; else echo "$1"; fi
 }
 
 # ---- private apt configurations, one per suite, in $ZP_CACHE/apt/SUITE ----

@@ -68,11 +68,11 @@ trap cleanup EXIT
 trap "exit 130" INT TERM
 
 # ---- chroots (selftests/bed/chroot.sh: shared with the test bed) ----
-# prepare_chroot SUITE: the cached chroot, up to date, with DKMS and what a
-# real machine has beside it: openssl (DKMS signs with its MOK key), kmod
-# (modinfo, depmod).
+# prepare_chroot SUITE [PACKAGE...]: the cached chroot, up to date, with DKMS
+# and what a real machine has beside it: openssl (DKMS signs with its MOK
+# key), kmod (modinfo, depmod); and PACKAGEs.
 prepare_chroot() {
-	chroot_prepare "$1" "$O" dkms openssl kmod
+	chroot_prepare "$1" "$O" dkms openssl kmod "${@:2}"
 }
 
 installed() { # ROOT PACKAGE
@@ -384,10 +384,11 @@ if host_is_debian12; then
 	make -s -C "$ZP_TOP" deb >"$O/make-deb.log" 2>&1
 	tap "make deb (dpkg-buildpackage -us -uc)" $? "see $O/make-deb.log, $debs/build.log"
 else
-	B=$D/bookworm lint=(in_chroot "$D/bookworm") lint_dir=/tmp/zp-deb
+	B=$D/bookworm lint_dir=/tmp/zp-deb
+	lint=(in_chroot "$B")
 	rm -rf "$debs" && mkdir -p "$debs"
-	chroot_prepare bookworm "$O" dkms openssl kmod debhelper dh-dkms dpkg-dev fakeroot \
-		build-essential lintian >"$O/prepare-deb.log" 2>&1 &&
+	prepare_chroot bookworm debhelper dh-dkms dpkg-dev fakeroot build-essential lintian \
+		>"$O/prepare-deb.log" 2>&1 &&
 		"$ZP_TOP/scripts/build-deb.sh" "$B/tmp/zp-deb" "$B" >"$O/make-deb.log" 2>&1 &&
 		cp "$B"/tmp/zp-deb/*.deb "$debs/"
 	tap "make deb in the bookworm chroot (dpkg-buildpackage -us -uc)" $? \
