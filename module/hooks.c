@@ -344,7 +344,7 @@ static int zp_resolve(const char *name, unsigned long *addr)
 	on_ftrace = zp_kprobe_on_ftrace(&kp);
 	*addr = (unsigned long)kp.addr;
 	unregister_kprobe(&kp);
-	return on_ftrace ? 0 : -EOPNOTSUPP;
+	return on_ftrace ? 0 : -ENXIO;
 }
 
 /* Attach @ops, calling @func, to the ftrace site at the entry of @name. */
@@ -358,12 +358,12 @@ static int zp_ftrace_attach(struct ftrace_ops *ops, const char *name,
 	if (ret)
 		return ret;
 	if (!func)
-		return -EOPNOTSUPP;
+		return -EOPNOTSUPP;	/* the strategy needs what ftrace lacks here */
 	ops->func = func;
 	ret = ftrace_set_filter_ip(ops, addr, 0, 0);
 #ifndef CONFIG_KPROBES_ON_FTRACE
 	if (ret == -EINVAL)
-		ret = -EOPNOTSUPP;	/* not an ftrace location */
+		ret = -ENXIO;	/* not an ftrace location */
 #endif
 	if (ret)
 		return ret;
@@ -390,8 +390,6 @@ static void zp_detach_fault(void)
 	/* No new diversions once this returns ... */
 	zp_ftrace_detach(&zp_fault_ops);
 }
-
-#define ZP_NO_FTRACE_ENTRY "the function has no ftrace entry"
 
 #else /* ZP_HOOK_INPLACE */
 
@@ -449,8 +447,6 @@ static void zp_detach_fault(void)
 	unregister_kprobe(&zp_fault_probe);
 }
 
-#define ZP_NO_FTRACE_ENTRY "replacing it needs ftrace with registers, which this kernel lacks"
-
 #endif /* ZP_HOOK_INPLACE */
 
 static const struct zp_strategy *zp_attached;
@@ -465,8 +461,10 @@ static const char *zp_attach_error(int err)
 		return "no such function in this kernel (inlined or renamed)";
 	case -EINVAL:
 		return "the function is blacklisted for kprobes";
+	case -ENXIO:
+		return "the function has no ftrace entry";
 	case -EOPNOTSUPP:
-		return ZP_NO_FTRACE_ENTRY;
+		return "hooking it needs ftrace with registers, which this kernel lacks";
 	case -EBUSY:
 		return "another ftrace user (livepatch?) already redirects it";
 	default:
