@@ -58,8 +58,7 @@ guest_bins() {
 		[ "$dir/zp_readfault" -nt "$here/zp_readfault.c" ] ||
 			$cc -O2 -Wall -Wextra -Werror -static -o "$dir/zp_readfault" "$here/zp_readfault.c" &&
 		if [ "$mode" = full ]; then
-			make -C "$ZP_TOP/selftests" CC="$cc" OUT="$dir" "$dir/zp_test" &&
-			make -C "$ZP_TOP/tools" static CC="$cc" OUT="$dir"
+			guest_programs "$dir" "$cc"
 		fi
 	} >"$log" 2>&1 || { cat "$log" >&2; return 1; }
 	echo "$dir"
@@ -75,7 +74,7 @@ boot() {
 	if [ "$debarch" = amd64 ]; then busybox=/bin/busybox; else busybox=$ZP_CACHE/arch/busybox/$debarch/bin/busybox; fi
 	cp "$busybox" "$stage/bin/busybox"
 	cp "$here/init" "$stage/init"
-	cp "$here/arch-guest.sh" "$ZP_TOP"/selftests/guest/*.sh "$stage/tests/"
+	cp "$here/arch-guest.sh" "$ZP_TOP"/selftests/guest/*.sh "$ZP_TOP"/bench/bench.sh "$stage/tests/"
 	cp "$kout/zeropage.ko" "$stage/lib/modules/zeropage.ko"
 	if [ "$expect" = load ]; then
 		bins=$(guest_bins "$debarch" "$cross") || return 1

@@ -132,11 +132,13 @@ boot_judge() {
 	judge_console "$1" "$6" "${7:-$5}"
 }
 
-# guest_programs: the static programs every guest carries, in $ZP_OUT/guest-bin.
+# guest_programs [OUT [CC]]: the static programs every guest carries, in OUT
+# (default $ZP_OUT/guest-bin), built with CC (default: make's).
 guest_programs() {
-	make -s -C "$ZP_TOP/selftests" OUT="$ZP_OUT/guest-bin" &&
-		make -s -C "$ZP_TOP/tools" static OUT="$ZP_OUT/guest-bin" &&
-		make -s -C "$ZP_TOP/bench" OUT="$ZP_OUT/guest-bin"
+	local out=${1:-$ZP_OUT/guest-bin} cc=(${2:+CC=$2})
+	make -s -C "$ZP_TOP/selftests" "${cc[@]}" OUT="$out" &&
+		make -s -C "$ZP_TOP/tools" static "${cc[@]}" OUT="$out" &&
+		make -s -C "$ZP_TOP/bench" "${cc[@]}" OUT="$out"
 }
 
 # kernel_suites NAME RELEASE ROOT KOUT SUITE...: build zeropage.ko for one
