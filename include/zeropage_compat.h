@@ -36,6 +36,8 @@
  *   ZP_HAVE_FTRACE_REGS_SET_IP     ftrace_instruction_        zp_fregs_set_ip()
  *                                  pointer_set() renamed
  *   ZP_HAVE_ARCH_FTRACE_REGS       6.12: __arch_ftrace_regs   zp_fregs_pt_regs()
+ *   (pgtable_supports_soft_dirty   7.x: soft-dirty decided    zp_soft_dirty_supported()
+ *   is a macro: no probe)          at boot (riscv)
  */
 #ifndef ZEROPAGE_COMPAT_H
 #define ZEROPAGE_COMPAT_H
@@ -138,6 +140,21 @@ static inline bool zp_mm_thp_disabled(struct vm_area_struct *vma)
 		zp_mm_flag(MMF_DISABLE_THP_EXCEPT_ADVISED, vma->vm_mm));
 #else
 	return zp_mm_flag(MMF_DISABLE_THP, vma->vm_mm);
+#endif
+}
+
+/*
+ * Can this machine track soft-dirty PTEs?  Where the kernel asks itself
+ * (pgtable_supports_soft_dirty(), a macro: 7.x's riscv decides at boot, by
+ * the Svrsw60t59b extension, and without it sets VM_SOFTDIRTY on no VMA),
+ * its answer; before, the config's.
+ */
+static inline bool zp_soft_dirty_supported(void)
+{
+#ifdef pgtable_supports_soft_dirty
+	return pgtable_supports_soft_dirty();
+#else
+	return IS_ENABLED(CONFIG_MEM_SOFT_DIRTY);
 #endif
 }
 

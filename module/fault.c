@@ -222,7 +222,7 @@ static __always_inline bool zp_write_allowed(struct vm_area_struct *vma)
  */
 static inline bool zp_soft_dirty_tracked(struct vm_area_struct *vma)
 {
-	return IS_ENABLED(CONFIG_MEM_SOFT_DIRTY) && !(vma->vm_flags & VM_SOFTDIRTY);
+	return zp_soft_dirty_supported() && !(vma->vm_flags & VM_SOFTDIRTY);
 }
 
 /* Mode never gives this VMA's read faults a private page. */
