@@ -21,6 +21,10 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+. "$ZP_TOP/selftests/bed/chroot.sh"
+# The chroot builds mount its /proc under the cache: unmounted at the end,
+# as make check does, so that removing the cache cannot reach the host.
+trap 'chroot_umount_all "$ZP_CACHE" || log "still mounted under $ZP_CACHE"' EXIT
 
 mode=${1:-quick}
 shift || true
@@ -93,7 +97,7 @@ boot() {
 	# shellcheck disable=SC2086
 	timeout "$timeout_s" "$qemu" $machine -smp 1 -display none -monitor none -no-reboot \
 		-serial "file:$kout/console.log" -kernel "$kernel" -initrd "$kout/initramfs.gz" \
-		-append "$append panic=-1 loglevel=7 zp.run=$mode zp.expect=$expect" \
+		-append "$append $ZP_GUEST_PARAMS zp.run=$mode zp.expect=$expect" \
 		</dev/null >"$kout/qemu.log" 2>&1 &
 	qpid=$!
 	# raspi machines do not stop on poweroff: stop QEMU at the marker.

@@ -35,8 +35,10 @@ kernel_row() {
 "$here/deps.sh" || exit 1
 : >"$ZP_OUT/kernels-$set.rows"
 phase "host tools"
-if [ -n "${ZP_KERNELS:-}" ]; then	# a ready list, e.g. the debug kernel's
-	cp "$ZP_KERNELS" "$list"
+if [ -n "${ZP_KERNELS:-}" ]; then
+	# A ready list, e.g. the debug kernel's: read where it is, so that
+	# out/kernels.list stays the bed's.
+	list=$ZP_KERNELS
 else
 	"$here/kernels.sh" "$set" >"$list" || { log "kernel download failed"; exit 1; }
 fi

@@ -46,10 +46,7 @@ done
 [ -z "${ZP_GUEST_EXTRA:-}" ] || cp -a "$ZP_GUEST_EXTRA"/. "$stage/"
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$outdir/initramfs.gz"
 
-# proc_mem.force_override=always: /proc/PID/mem reads with FOLL_FORCE, as
-# the tests of PROT_NONE memory need, also where the kernel's default is
-# ptrace-only (Debian's 7.x; kernels before 6.12 ignore the parameter).
-cmdline="console=ttyS0 panic=-1 zp.run=$run loglevel=7 mitigations=off proc_mem.force_override=always ${ZP_GUEST_APPEND:-}"
+cmdline="console=ttyS0 $ZP_GUEST_PARAMS zp.run=$run mitigations=off ${ZP_GUEST_APPEND:-}"
 qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -machine q35
 	-accel "${ZP_GUEST_ACCEL:-tcg}" -cpu max -smp "${ZP_GUEST_CPUS:-2}" -m "${ZP_GUEST_MEM:-1024}"
 	-kernel "$root/boot/vmlinuz-$release" -initrd "$outdir/initramfs.gz")

@@ -2,6 +2,11 @@
 ZP_TOP=${ZP_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ZP_CACHE=${ZP_CACHE:-$ZP_TOP/.cache}
 ZP_OUT=${ZP_OUT:-$ZP_TOP/out}
+# Kernel parameters of every test guest (the bed's and the arch matrix's).
+# proc_mem.force_override=always: /proc/PID/mem reads with FOLL_FORCE, as
+# the tests of PROT_NONE memory need, also where the kernel's default is
+# ptrace-only (Debian's 7.x; kernels before 6.12 ignore the parameter).
+ZP_GUEST_PARAMS="panic=-1 loglevel=7 proc_mem.force_override=always"
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
