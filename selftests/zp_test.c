@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/param.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -258,7 +259,8 @@ static void test_thp(void)
 	unsigned long thp = thp_size();
 	static const char * const modes[] = { "always", "never" };
 	const char *was = zp_get_mode();
-	size_t n = 2 * thp / PAGE, small = 64, zero, huge;
+	/* small: a quarter of a huge page at most (64 KiB pages: 8). */
+	size_t n = 2 * thp / PAGE, small = MIN(64, thp / PAGE / 4), zero, huge;
 	char *raw, *p, *q;
 	struct zp_delta delta;
 	long *d;
@@ -407,11 +409,12 @@ static bool file_exists(void *path)
 
 static int hold(const char *path)
 {
-	size_t n = 256, i, bad = 0;
+	/* At most one table's span (64 KiB pages: 32 pages), so two tables. */
+	size_t n = MIN(256, zp_table_span() / PAGE), i, bad = 0;
 	char *p = map_anon(n * PAGE, PROT_READ | PROT_WRITE), name[256];
 	long zero;
 
-	/* Both ends written: every page table the range spans exists. */
+	/* Both ends written: both page tables the range spans exist. */
 	p[0] = 1;
 	p[(n - 1) * PAGE] = 1;
 	zero = zp_stat("zero_mapped");

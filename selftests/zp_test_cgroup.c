@@ -206,7 +206,7 @@ static void expect_never(const char *what, const struct cg_seen *s, bool memcg)
 	if (memcg)
 		tap_result(s->mem_bytes >= (long)(CG_PAGES * PAGE * 9 / 10),
 			   "cgroup %s: memory.current grew on read (want >= %zu, got %ld)", what,
-			   CG_PAGES * PAGE * 9 / 10, s->mem_bytes);
+			   (size_t)(CG_PAGES * PAGE * 9 / 10), s->mem_bytes);
 	tap_result(s->read_faults + s->write_faults <= (long)CG_PAGES + 16,
 		   "cgroup %s: one fault per page (want <= %zu, got %ld read + %ld write)", what,
 		   CG_PAGES + 16, s->read_faults, s->write_faults);
@@ -222,7 +222,7 @@ static void expect_always(const char *what, const struct cg_seen *s, bool memcg)
 	if (memcg)
 		tap_result(s->mem_bytes < (long)(CG_PAGES * PAGE / 8),
 			   "cgroup %s: memory.current flat on read (want < %zu, got %ld)", what,
-			   CG_PAGES * PAGE / 8, s->mem_bytes);
+			   (size_t)(CG_PAGES * PAGE / 8), s->mem_bytes);
 	tap_result(s->read_faults + s->write_faults >= 2 * (long)CG_PAGES - 16,
 		   "cgroup %s: two faults per page (want >= %zu, got %ld read + %ld write)", what,
 		   2 * CG_PAGES - 16, s->read_faults, s->write_faults);
@@ -359,7 +359,7 @@ static void test_huge(void)
 		/* What a write to the huge zero page gives is the kernel's choice. */
 		tap_result(seen[1].zero == huge / PAGE,
 			   "cgroup always, THP: reads map the huge zero page (want %zu zero PFNs, got %zu; AnonHugePages after the writes: %ld kB)",
-			   huge / PAGE, seen[1].zero, seen[1].huge_kb);
+			   (size_t)(huge / PAGE), seen[1].zero, seen[1].huge_kb);
 	}
 	policy_set("inherit", NEVER_CG);
 	thp_pop(&was);

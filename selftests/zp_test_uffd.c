@@ -53,12 +53,20 @@ static void *uffd_handler(void *arg)
 	return NULL;
 }
 
-static int uffd_open(unsigned long long features)
+/*
+ * A userfaultfd with @features, registering in @mode: -1 where the kernel
+ * lacks either (write-protect needs the architecture's uffd-wp PTE bit,
+ * which 6.1 has only on x86: the API then does not report
+ * UFFD_FEATURE_PAGEFAULT_FLAG_WP).
+ */
+static int uffd_open(unsigned long long features, int mode)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = features };
 	int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 
-	if (fd >= 0 && ioctl(fd, UFFDIO_API, &api)) {
+	if (fd >= 0 && (ioctl(fd, UFFDIO_API, &api) ||
+			((mode & UFFDIO_REGISTER_MODE_WP) &&
+			 !(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)))) {
 		close(fd);
 		return -1;
 	}
@@ -70,7 +78,7 @@ bool uffd_start(struct uffd_ctx *c, size_t n, int mode, unsigned long long featu
 	struct uffdio_register reg = { .mode = mode };
 
 	memset(c, 0, sizeof(*c));
-	c->uffd = uffd_open(features);
+	c->uffd = uffd_open(features, mode);
 	if (c->uffd < 0)
 		return false;
 	c->n = n;

@@ -13,6 +13,7 @@ CG=/sys/fs/cgroup
 out=/tmp/zpctl.out
 err=/tmp/zpctl.err
 Z=64 P=32 U=32
+page=$(zp_test geometry | cut -d' ' -f1)
 
 # run CMD...: exit status in $rc, stdout in $out, stderr in $err.
 run() {
@@ -144,7 +145,7 @@ if start_helper $Z $P $U; then
 else
 	tap_fail "zeropagectl ps: helper did not start"
 fi
-if start_helper 256 0 0; then
+if start_helper $((1048576 / page)) 0 0; then
 	run zeropagectl ps -H $hpid
 	tap_eq "zeropagectl ps -H: 1 MiB of zero pages, 1 MiB saved" \
 		"$(tail -n 1 $out | awk '{ print $3, $5 }')" "1.0M 1.0M"
@@ -156,8 +157,9 @@ fi
 if [ -n "$thp" ] && [ "$thp" != never ] && [ "$use_zero" = 1 ]; then
 	if start_helper 0 0 0 2; then
 		run zeropagectl ps $hpid
-		tap_eq "zeropagectl ps: 2 huge zero pages counted as 1024 hzero" \
-			"$(tail -n 1 $out | awk '{ print $3, $4 }')" "0 1024"
+		hzero=$((2 * $(cat $THP/hpage_pmd_size) / page))
+		tap_eq "zeropagectl ps: 2 huge zero pages counted as $hzero hzero" \
+			"$(tail -n 1 $out | awk '{ print $3, $4 }')" "0 $hzero"
 		stop_helper
 	else
 		tap_fail "zeropagectl ps: huge-page helper did not start"

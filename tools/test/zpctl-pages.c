@@ -3,8 +3,9 @@
  * zpctl-pages Z P U [H]: a process with known page counts, for testing
  * "zeropagectl ps".  One MADV_NOHUGEPAGE mapping of Z+P+U pages: the first Z
  * read-faulted (the zero page), the next P write-faulted (private pages), the
- * last U untouched; then H 2 MiB-aligned MADV_HUGEPAGE regions, each
- * read-faulted once (the huge zero page, where THP allows it).  Prints
+ * last U untouched; then H aligned MADV_HUGEPAGE regions of the kernel's
+ * huge page size, each read-faulted once (the huge zero page, where THP
+ * allows it).  Prints
  * "ready" and sleeps until killed.
  */
 #include <errno.h>
@@ -14,8 +15,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#define HUGE_SIZE (2UL << 20)
 
 static void die(const char *what)
 {
@@ -33,6 +32,19 @@ static unsigned long arg(const char *s)
 		exit(2);
 	}
 	return val;
+}
+
+/* The PMD size THP uses (2 MiB on x86; 32 MiB with 16 KiB pages). */
+static unsigned long huge_size(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
+	unsigned long size = 0;
+
+	if (!f || fscanf(f, "%lu", &size) != 1 || !size)
+		size = 2UL << 20;
+	if (f)
+		fclose(f);
+	return size;
 }
 
 static char *map(size_t bytes)
@@ -71,14 +83,15 @@ int main(int argc, char **argv)
 			p[i * page] = 1;
 	}
 	if (huge) {
+		unsigned long size = huge_size();
 		/* Over-map by one huge page to align the start. */
-		uintptr_t raw = (uintptr_t)map((huge + 1) * HUGE_SIZE);
+		uintptr_t raw = (uintptr_t)map((huge + 1) * size);
 
-		p = (char *)((raw + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
-		if (madvise((void *)p, huge * HUGE_SIZE, MADV_HUGEPAGE))
+		p = (char *)((raw + size - 1) & ~(size - 1));
+		if (madvise((void *)p, huge * size, MADV_HUGEPAGE))
 			die("madvise(MADV_HUGEPAGE)");
 		for (unsigned long i = 0; i < huge; i++)
-			sum += p[i * HUGE_SIZE];
+			sum += p[i * size];
 	}
 	printf("ready %lu\n", sum);
 	fflush(stdout);
