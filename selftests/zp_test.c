@@ -69,7 +69,7 @@ long *delta_end(struct zp_delta *d)
 	return d->v;
 }
 
-static size_t tables_spanned(const char *p, size_t n)
+size_t tables_spanned(const char *p, size_t n)
 {
 	uintptr_t first = (uintptr_t)p / span;
 	uintptr_t last = ((uintptr_t)p + n * PAGE - 1) / span;

@@ -21,6 +21,8 @@
 
 /* Bytes mapped by one page table (zp_table_span()), set in main(). */
 extern unsigned long span;
+/* How many page tables the @n pages at @p fall in. */
+size_t tables_spanned(const char *p, size_t n);
 
 /* The module's counters before a step, and how much each grew since. */
 struct zp_delta {

@@ -194,6 +194,12 @@ static bool run_together(const char *const *cgs, int n, size_t huge, struct cg_s
 	return ok;
 }
 
+/*
+ * Faults the workload takes besides its region's: the forked child's own
+ * copy-on-write of its stack and static data (18 seen on 7.2 armhf).
+ */
+#define CG_OTHER_FAULTS 32
+
 /* The never contract: one fault per page, charged and resident on read. */
 static void expect_never(const char *what, const struct cg_seen *s, bool memcg)
 {
@@ -207,9 +213,9 @@ static void expect_never(const char *what, const struct cg_seen *s, bool memcg)
 		tap_result(s->mem_bytes >= (long)(CG_PAGES * PAGE * 9 / 10),
 			   "cgroup %s: memory.current grew on read (want >= %zu, got %ld)", what,
 			   (size_t)(CG_PAGES * PAGE * 9 / 10), s->mem_bytes);
-	tap_result(s->read_faults + s->write_faults <= (long)CG_PAGES + 16,
+	tap_result(s->read_faults + s->write_faults <= (long)(CG_PAGES + CG_OTHER_FAULTS),
 		   "cgroup %s: one fault per page (want <= %zu, got %ld read + %ld write)", what,
-		   CG_PAGES + 16, s->read_faults, s->write_faults);
+		   CG_PAGES + CG_OTHER_FAULTS, s->read_faults, s->write_faults);
 }
 
 /* The always contract: the zero page on read, two faults per page. */
@@ -223,9 +229,9 @@ static void expect_always(const char *what, const struct cg_seen *s, bool memcg)
 		tap_result(s->mem_bytes < (long)(CG_PAGES * PAGE / 8),
 			   "cgroup %s: memory.current flat on read (want < %zu, got %ld)", what,
 			   (size_t)(CG_PAGES * PAGE / 8), s->mem_bytes);
-	tap_result(s->read_faults + s->write_faults >= 2 * (long)CG_PAGES - 16,
+	tap_result(s->read_faults + s->write_faults >= (long)(2 * CG_PAGES - CG_OTHER_FAULTS),
 		   "cgroup %s: two faults per page (want >= %zu, got %ld read + %ld write)", what,
-		   2 * CG_PAGES - 16, s->read_faults, s->write_faults);
+		   2 * CG_PAGES - CG_OTHER_FAULTS, s->read_faults, s->write_faults);
 }
 
 static void test_siblings(void)
