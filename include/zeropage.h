@@ -130,6 +130,7 @@ struct zp_policy_counts {
 struct zp_policy {
 	struct hlist_node node;		/* in the table, under RCU */
 	struct hlist_node dead;		/* awaiting its grace period */
+	struct cgroup *cgroup;		/* held until the entry is freed */
 	u64 id;				/* the cgroup's */
 	int mode;
 	struct zp_policy_counts __percpu *counts;
@@ -144,8 +145,12 @@ static __always_inline bool zp_policies_set(void)
 	return static_branch_unlikely(&zp_cgroup_policies);
 }
 
-/* The current task's nearest policy, or NULL; under rcu_read_lock(). */
-struct zp_policy *zp_policy_current(void);
+/*
+ * The policy for faults on @mm, also remote ones (/proc/PID/mem, ptrace):
+ * the nearest listed ancestor of its owner's cgroup (the task memcg
+ * charges @mm to), or NULL; under rcu_read_lock().
+ */
+struct zp_policy *zp_policy_of(struct mm_struct *mm);
 /* A cgroups line's word (sysfs.c): a mode, or ZP_POLICY_INHERIT (none). */
 #define ZP_POLICY_INHERIT	(ZP_MODE_NEVER + 1)
 int zp_parse_policy_mode(const char *buf, size_t count);
@@ -166,6 +171,18 @@ static __always_inline void zp_count_for(enum zp_stat stat,
 	zp_count(stat);
 	if (policy)
 		this_cpu_inc(policy->counts->count[stat]);
+}
+
+/*
+ * A fault the module will answer with the zero page counts for its entry
+ * when decided, with the entry the decision looked up (valid only in that
+ * RCU section): one look-up per fault.  stats/zero_mapped counts the PTE
+ * once installed.
+ */
+static __always_inline void zp_policy_count_zero(struct zp_policy *policy)
+{
+	if (policy)
+		this_cpu_inc(policy->counts->count[ZP_STAT_ZERO_MAPPED]);
 }
 
 /* fault.c: a huge-PMD read fault, before the kernel's huge-zero-page check. */

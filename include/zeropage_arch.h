@@ -235,6 +235,25 @@ static inline int zp_kprobe_done(struct kprobe *kp, struct pt_regs *regs)
 #endif
 
 /*
+ * How this kernel's fault path can be hooked (hooks.c attaches; fault.c
+ * must know where its code runs): an ftrace IPMODIFY diversion to a
+ * replacement run in the faulting task's context; else, outside
+ * PREEMPT_RT, a kprobe on handle_mm_fault() acting in its handler, with
+ * interrupts off; else nothing.
+ */
+#if !defined(CONFIG_KPROBES) || !defined(CONFIG_HAVE_REGS_AND_STACK_ACCESS_API) || \
+	!defined(ZP_ARCH_ARG_REGS)
+#define ZP_NO_HOOKS
+#elif (defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) || defined(ZP_ARCH_DIVERT_WITH_ARGS)) && \
+	!defined(ZP_ARCH_NO_DIVERT)
+#define ZP_HOOK_DIVERT		/* ftrace IPMODIFY to a replacement */
+#elif !defined(CONFIG_PREEMPT_RT)
+#define ZP_HOOK_INPLACE		/* a kprobe acting before the function */
+#else
+#define ZP_NO_HOOKS
+#endif
+
+/*
  * Portability glue between hooks.c, fault.c and pte_glue.c.
  *
  * zp_kernel_function() (hooks.c): the address of a kernel function,

@@ -38,13 +38,36 @@
  *   ZP_HAVE_ARCH_FTRACE_REGS       6.12: __arch_ftrace_regs   zp_fregs_pt_regs()
  *   (pgtable_supports_soft_dirty   7.x: soft-dirty decided    zp_soft_dirty_supported()
  *   is a macro: no probe)          at boot (riscv)
+ *   (CONFIG_MEMCG: config)         mm->owner only with memcg  zp_mm_owner()
  */
 #ifndef ZEROPAGE_COMPAT_H
 #define ZEROPAGE_COMPAT_H
 
+#include <linux/version.h>
+
+/*
+ * Probes whose miss would be unsafe fail closed, checked against a second,
+ * independent sign of the same kernel change (selftests/bed/compat.sh
+ * proves each #error fires when its probe misses):
+ * - PTE tables freed under RCU (6.5): without ZP_HAVE_PTE_OFFSET_MAP the
+ *   module would walk them outside an RCU section, a use-after-free once
+ *   a table is freed under it (PT_RECLAIM).  No config says so: the
+ *   version does.
+ * - device-map PMDs (CONFIG_ARCH_HAS_PTE_DEVMAP, gone with pmd_devmap() in
+ *   7.x): without ZP_HAVE_PMD_DEVMAP a DAX huge PMD would be walked as a
+ *   page table.
+ */
+#if !defined(ZP_HAVE_PTE_OFFSET_MAP) && LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#error "zeropage: the Kbuild probe for __pte_offset_map() missed on a 6.5+ kernel: PTE tables would be walked outside RCU"
+#endif
+#if !defined(ZP_HAVE_PMD_DEVMAP) && defined(CONFIG_ARCH_HAS_PTE_DEVMAP)
+#error "zeropage: the Kbuild probe for pmd_devmap() missed on a kernel with device-map PMDs: a DAX PMD would be walked as a page table"
+#endif
+
 #include <linux/ftrace.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
+#include <linux/rcupdate.h>
 #ifndef ZP_HAVE_MMF_DISABLE_THP_SPLIT
 #include <linux/sched/coredump.h>
 #endif
@@ -155,6 +178,21 @@ static inline bool zp_soft_dirty_supported(void)
 	return pgtable_supports_soft_dirty();
 #else
 	return IS_ENABLED(CONFIG_MEM_SOFT_DIRTY);
+#endif
+}
+
+/*
+ * The task whose cgroup an mm belongs to: mm->owner, the task memcg charges
+ * the mm's pages to (get_mem_cgroup_from_mm()), whoever faults them.
+ * Without memcg there is no owner: the faulting task, for its own mm only.
+ * Under rcu_read_lock(); NULL where there is none.
+ */
+static inline struct task_struct *zp_mm_owner(struct mm_struct *mm)
+{
+#ifdef CONFIG_MEMCG
+	return rcu_dereference(mm->owner);
+#else
+	return mm == current->mm ? current : NULL;
 #endif
 }
 

@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Zero-page policy per cgroup v2: always or never for a cgroup and
- * everything below it; the nearest listed ancestor of the faulting task's
- * cgroup decides, else the global mode.
+ * everything below it; the nearest listed ancestor of the cgroup that owns
+ * the faulting mm decides, else the global mode.
  *
- * Entries are keyed by cgroup id, which the kernel never reuses, and hold
- * no reference: a removed cgroup cannot be looked up from a task any more,
- * and its entry is pruned on the next read or write of the sysfs files
- * (its path no longer resolves to that id).  The fault path only reads the
- * hash table under RCU, behind a static key that is off while no entry
- * exists, so a machine without policies pays a patched-out branch.
+ * An entry holds a reference on its cgroup and is keyed by the cgroup's id,
+ * which the kernel never reuses: the policy follows the cgroup, not its
+ * path.  A removed cgroup's entry drops out of the listings at once (the
+ * cgroup is offline) and is freed by the next write to `cgroups` or at
+ * unload.  Reading never changes anything: the listings walk the table
+ * under RCU, with no lock and no grace period, from any namespace.
+ *
+ * Paths are stored and listed from the cgroup2 root (as a process in the
+ * initial cgroup namespace sees them in /proc/PID/cgroup).  A writer inside
+ * another cgroup namespace would name cgroups from its own root, so its
+ * writes are refused (EPERM) rather than stored under one meaning and
+ * listed under another.
+ *
+ * The fault path only reads the hash table under RCU, behind a static key
+ * that is off while no entry exists, so a machine without policies pays a
+ * patched-out branch.
  */
 #include <linux/cgroup.h>
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
+#include <linux/nsproxy.h>
 #include <linux/percpu.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
@@ -21,6 +32,7 @@
 #include <linux/sysfs.h>
 
 #include "zeropage.h"
+#include "zeropage_compat.h"
 
 #ifndef CONFIG_CGROUPS
 #error "zeropage needs CONFIG_CGROUPS"
@@ -33,11 +45,11 @@
 DEFINE_STATIC_KEY_FALSE(zp_cgroup_policies);
 
 static DEFINE_HASHTABLE(zp_policy_table, 6);
-static DEFINE_MUTEX(zp_policy_lock);	/* writers; the fault path uses RCU */
+static DEFINE_MUTEX(zp_policy_lock);	/* writers; readers use RCU */
 static unsigned int zp_policy_nr;
 static size_t zp_policy_bytes;		/* what the listings need, at most */
 
-/* Under rcu_read_lock() (the fault path) or zp_policy_lock (writers). */
+/* Under rcu_read_lock() (faults, listings) or zp_policy_lock (writers). */
 static struct zp_policy *zp_policy_find(u64 id)
 {
 	struct zp_policy *p;
@@ -49,12 +61,15 @@ static struct zp_policy *zp_policy_find(u64 id)
 	return NULL;
 }
 
-struct zp_policy *zp_policy_current(void)
+struct zp_policy *zp_policy_of(struct mm_struct *mm)
 {
-	struct cgroup *cg = task_dfl_cgroup(current);
+	struct task_struct *owner = zp_mm_owner(mm);
+	struct cgroup *cg;
 	struct zp_policy *p;
 
-	for (; cg; cg = cgroup_parent(cg)) {
+	if (!owner)
+		return NULL;
+	for (cg = task_dfl_cgroup(owner); cg; cg = cgroup_parent(cg)) {
 		p = zp_policy_find(cgroup_id(cg));
 		if (p)
 			return p;
@@ -78,7 +93,7 @@ static void zp_policy_unlink(struct zp_policy *p, struct hlist_head *dead)
 		static_branch_disable(&zp_cgroup_policies);
 }
 
-/* Free what zp_policy_unlink() took out, once no fault can still see it. */
+/* Free what zp_policy_unlink() took out, once no reader can still see it. */
 static void zp_policy_free_dead(struct hlist_head *dead)
 {
 	struct hlist_node *tmp;
@@ -88,22 +103,20 @@ static void zp_policy_free_dead(struct hlist_head *dead)
 		return;
 	synchronize_rcu();
 	hlist_for_each_entry_safe(p, tmp, dead, dead) {
+		cgroup_put(p->cgroup);
 		free_percpu(p->counts);
 		kfree(p);
 	}
 }
 
-/* Is the cgroup @p was set on still there under the same path? */
-static bool zp_policy_alive(const struct zp_policy *p)
+/*
+ * Has @p's cgroup been removed (rmdir)?  Mirrors cgroup_is_dead()
+ * (kernel/cgroup/cgroup-internal.h): cgroup_destroy_locked() takes
+ * CSS_ONLINE off the cgroup's own css, the same way on every kernel.
+ */
+static bool zp_policy_removed(const struct zp_policy *p)
 {
-	struct cgroup *cg = cgroup_get_from_path(p->path);
-	bool alive;
-
-	if (IS_ERR(cg))
-		return false;
-	alive = cgroup_id(cg) == p->id;
-	cgroup_put(cg);
-	return alive;
+	return !(READ_ONCE(p->cgroup->self.flags) & CSS_ONLINE);
 }
 
 /* Drop the entries of removed cgroups; under zp_policy_lock. */
@@ -114,11 +127,21 @@ static void zp_policy_prune(struct hlist_head *dead)
 	int bkt;
 
 	hash_for_each_safe(zp_policy_table, bkt, tmp, p, node)
-		if (!zp_policy_alive(p))
+		if (zp_policy_removed(p))
 			zp_policy_unlink(p, dead);
 }
 
-/* The cgroup at @path (relative to the cgroup2 root) with a reference. */
+/*
+ * Does the writer name cgroups from the cgroup2 root?  Its cgroup
+ * namespace's root is the root cgroup (the initial namespace, or one made
+ * there).
+ */
+static bool zp_writer_sees_cgroup2_root(void)
+{
+	return !cgroup_parent(current->nsproxy->cgroup_ns->root_cset->dfl_cgrp);
+}
+
+/* The cgroup at @path (from the cgroup2 root) with a reference. */
 static struct cgroup *zp_cgroup_at(const char *path)
 {
 	struct cgroup *cg;
@@ -131,6 +154,7 @@ static struct cgroup *zp_cgroup_at(const char *path)
 	return cg;
 }
 
+/* A new entry for @cg, taking over the caller's reference on it. */
 static int zp_policy_add(struct cgroup *cg, int mode)
 {
 	char *path = kmalloc(PATH_MAX, GFP_KERNEL);
@@ -158,6 +182,7 @@ static int zp_policy_add(struct cgroup *cg, int mode)
 		kfree(path);
 		return -ENOMEM;
 	}
+	p->cgroup = cg;
 	p->id = cgroup_id(cg);
 	p->mode = mode;
 	memcpy(p->path, path, len + 1);
@@ -188,6 +213,8 @@ ssize_t zp_policy_store(const char *buf, size_t count)
 	mode = zp_parse_policy_mode(buf, space - buf);
 	if (mode < 0)
 		return mode;
+	if (!zp_writer_sees_cgroup2_root())
+		return -EPERM;
 	path = kmemdup_nul(space + 1, buf + len - space - 1, GFP_KERNEL);
 	if (!path)
 		return -ENOMEM;
@@ -200,14 +227,18 @@ ssize_t zp_policy_store(const char *buf, size_t count)
 	zp_policy_prune(&dead);
 	p = zp_policy_find(cgroup_id(cg));
 	ret = 0;
-	if (p && mode == ZP_POLICY_INHERIT)
+	if (p && mode == ZP_POLICY_INHERIT) {
 		zp_policy_unlink(p, &dead);
-	else if (p)
+	} else if (p) {
 		WRITE_ONCE(p->mode, mode);
-	else if (mode != ZP_POLICY_INHERIT)
+	} else if (mode != ZP_POLICY_INHERIT) {
 		ret = zp_policy_add(cg, mode);
+		if (!ret)
+			cg = NULL;	/* the entry holds the reference now */
+	}
 	mutex_unlock(&zp_policy_lock);
-	cgroup_put(cg);
+	if (cg)
+		cgroup_put(cg);
 	zp_policy_free_dead(&dead);
 	return ret ? ret : count;
 }
@@ -222,28 +253,36 @@ static unsigned long zp_policy_sum(const struct zp_policy *p, enum zp_stat stat)
 	return sum;
 }
 
-/* The listing of `cgroups` (@stats false) or `cgroup_stats` into @buf. */
+/*
+ * The listing of `cgroups` (@stats false) or `cgroup_stats` into @buf, a
+ * page.  Writers keep every listing within a page, but a listing that
+ * races with them may meet an entry being removed and its replacement:
+ * a line that would not fit is left out rather than cut.
+ */
 ssize_t zp_policy_show(char *buf, bool stats)
 {
-	HLIST_HEAD(dead);
 	struct zp_policy *p;
-	ssize_t len = 0;
-	int bkt;
+	size_t len = 0;
+	int bkt, n;
 
-	mutex_lock(&zp_policy_lock);
-	zp_policy_prune(&dead);
-	hash_for_each(zp_policy_table, bkt, p, node) {
+	rcu_read_lock();
+	hash_for_each_rcu(zp_policy_table, bkt, p, node) {
+		if (zp_policy_removed(p))
+			continue;
 		if (stats)
-			len += sysfs_emit_at(buf, len, "%lu %lu %lu %s\n",
-					     zp_policy_sum(p, ZP_STAT_ZERO_MAPPED),
-					     zp_policy_sum(p, ZP_STAT_PRIVATE_MAPPED),
-					     zp_policy_sum(p, ZP_STAT_PASSED), p->path);
+			n = snprintf(buf + len, PAGE_SIZE - len, "%lu %lu %lu %s\n",
+				     zp_policy_sum(p, ZP_STAT_ZERO_MAPPED),
+				     zp_policy_sum(p, ZP_STAT_PRIVATE_MAPPED),
+				     zp_policy_sum(p, ZP_STAT_PASSED), p->path);
 		else
-			len += sysfs_emit_at(buf, len, "%s %s\n",
-					     zp_mode_name(p->mode), p->path);
+			n = snprintf(buf + len, PAGE_SIZE - len, "%s %s\n",
+				     zp_mode_name(READ_ONCE(p->mode)), p->path);
+		if (n >= PAGE_SIZE - len)
+			break;
+		len += n;
 	}
-	mutex_unlock(&zp_policy_lock);
-	zp_policy_free_dead(&dead);
+	rcu_read_unlock();
+	buf[len] = '\0';
 	return len;
 }
 

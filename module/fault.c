@@ -67,28 +67,31 @@ static unsigned long zp_fault_around(struct vm_area_struct *vma,
 	return filled;
 }
 
-/*
- * A zero page mapped for a task under a policy counts for its entry too: a
- * second look-up, as the decision's entry was only valid in its own RCU
- * section (and route 1 decides in another function).
- */
-static noinline void zp_policy_count_zero(void)
-{
-	struct zp_policy *policy;
-
-	rcu_read_lock();
-	policy = zp_policy_current();
-	if (policy)
-		this_cpu_inc(policy->counts->count[ZP_STAT_ZERO_MAPPED]);
-	rcu_read_unlock();
-}
-
 enum zp_pte {
 	ZP_PTE_INSTALLED,	/* the module mapped the zero page */
 	ZP_PTE_PRESENT,		/* the PTE is populated (someone was first) */
 	ZP_PTE_NO_TABLE,	/* no page table (any more): the kernel's job */
 	ZP_PTE_UNSTABLE,	/* the OOM reaper is tearing the mm down */
+	ZP_PTE_BUSY,		/* the PTE lock was held: the kernel's job */
 };
+
+/*
+ * Take the PTE lock of a fault the module answers itself.  The in-place
+ * route runs in a kprobe handler with interrupts off, and must never spin
+ * there: the lock's holder may be waiting, in ptep_clear_flush(), for a
+ * TLB-flush IPI this CPU cannot take (ARM's erratum 798181 broadcast,
+ * powerpc's radix flush): a hard lockup.  It only tries; a busy lock
+ * leaves the fault to the kernel, which takes it with interrupts on.
+ */
+static __always_inline bool zp_pte_lock(spinlock_t *ptl)
+{
+#ifdef ZP_HOOK_INPLACE
+	return spin_trylock(ptl);
+#else
+	spin_lock(ptl);
+	return true;
+#endif
+}
 
 /* The PTE of @addr in the table @pmdval points to; in zp_pte_table_enter(). */
 static inline pte_t *zp_pte_map(pmd_t pmdval, unsigned long addr)
@@ -152,7 +155,10 @@ static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
 	}
 	ptep = zp_pte_map(pmdval, addr);
 	ptl = pte_lockptr(vma->vm_mm, &pmdval);
-	spin_lock(ptl);
+	if (!zp_pte_lock(ptl)) {
+		ret = ZP_PTE_BUSY;
+		goto unmap;
+	}
 	if (unlikely(!pmd_same(pmdval, zp_pmdp_get_lockless(pmdp)))) {
 		ret = ZP_PTE_NO_TABLE;
 	} else if (!pte_none(ptep_get(ptep))) {
@@ -168,6 +174,7 @@ static enum zp_pte zp_pte_locked(struct vm_area_struct *vma, pmd_t *pmdp,
 		ret = ZP_PTE_INSTALLED;
 	}
 	spin_unlock(ptl);
+unmap:
 	zp_pte_unmap(ptep);
 out:
 	zp_pte_table_exit();
@@ -175,8 +182,6 @@ out:
 		zp_count(ZP_STAT_ZERO_MAPPED);
 		if (around)
 			zp_count_add(ZP_STAT_AROUND_MAPPED, around);
-		if (zp_policies_set())
-			zp_policy_count_zero();
 	}
 	return ret;
 }
@@ -260,6 +265,7 @@ static __always_inline bool zp_anon_decide(struct vm_fault *vmf,
 	    ((vmf->flags & FAULT_FLAG_ORIG_PTE_VALID) && !pte_none(vmf->orig_pte)) ||
 	    !zp_pmd_is_table(zp_pmdp_get_lockless(vmf->pmd)))
 		goto pass;
+	zp_policy_count_zero(policy);
 	return true;
 pass:
 	zp_count_for(ZP_STAT_PASSED, policy);
@@ -272,7 +278,7 @@ static noinline bool zp_anon_decide_cg(struct vm_fault *vmf)
 	bool divert;
 
 	rcu_read_lock();
-	divert = zp_anon_decide(vmf, zp_policy_current());
+	divert = zp_anon_decide(vmf, zp_policy_of(vmf->vma->vm_mm));
 	rcu_read_unlock();
 	return divert;
 }
@@ -387,15 +393,19 @@ static bool zp_thp_possible(struct vm_area_struct *vma, unsigned long addr)
 }
 
 /*
- * Mode never on a 4 KiB fault: turn it into a write fault where the PTE is
- * missing and a write is allowed, unless the kernel may take the huge path.
+ * Mode never: turn the read fault into a write fault where the PTE is
+ * missing and a write is allowed.  Where the kernel may take the huge path,
+ * the global mode leaves the fault to it (its use_zero_page decides), while
+ * a never cgroup gets what a write would: a huge page, or a small one if
+ * the kernel falls back, counted here once (zp_huge_read_fault() then sees
+ * a write).
  */
 static unsigned int zp_never_flags(struct vm_area_struct *vma, pmd_t *pmdp,
 				   pmd_t pmdval, unsigned long addr,
 				   unsigned int flags, struct zp_policy *policy)
 {
 	if (pmd_none(pmdval)) {
-		if (zp_thp_possible(vma, addr))
+		if (!policy && zp_thp_possible(vma, addr))
 			goto pass;
 	} else if (!zp_pte_none_lockless(pmdp, addr)) {
 		return flags;		/* not a missing-page fault */
@@ -432,6 +442,10 @@ static __always_inline pmd_t *zp_early_decide(struct vm_area_struct *vma,
 		zp_count_for(ZP_STAT_PASSED, policy);
 		return NULL;
 	}
+	/* Swap-in, NUMA hinting, a spurious fault: not a missing page. */
+	if (!zp_pte_none_lockless(pmdp, address))
+		return NULL;
+	zp_policy_count_zero(policy);
 	return pmdp;
 }
 
@@ -443,7 +457,7 @@ static noinline pmd_t *zp_early_decide_cg(struct vm_area_struct *vma,
 	pmd_t *pmdp;
 
 	rcu_read_lock();
-	pmdp = zp_early_decide(vma, address, flags, zp_policy_current());
+	pmdp = zp_early_decide(vma, address, flags, zp_policy_of(vma->vm_mm));
 	rcu_read_unlock();
 	return pmdp;
 }
@@ -509,7 +523,7 @@ enum zp_early zp_inner_fault_route(struct vm_area_struct *vma, unsigned long add
 	if (!zp_mm_fault_route(vma, was))
 		return ZP_EARLY_NONE;
 	pmdp = zp_early(vma, address, flags);
-	if (pmdp && zp_pte_none_lockless(pmdp, address)) {
+	if (pmdp) {
 		*pmdpp = pmdp;
 		return ZP_EARLY_DIVERT;
 	}
@@ -555,7 +569,7 @@ void zp_huge_read_fault(struct vm_fault *vmf)
 	    zp_uffd_armed(vma))
 		return;
 	rcu_read_lock();
-	policy = zp_policy_current();
+	policy = zp_policy_of(vma->vm_mm);
 	if (policy && READ_ONCE(policy->mode) == ZP_MODE_NEVER &&
 	    zp_never_maps_private(vma)) {
 		vmf->flags |= FAULT_FLAG_WRITE;

@@ -16,6 +16,11 @@
  * cow_from_zero a plain ftrace callback where ftrace has arguments, else,
  * like audit, a kprobe (ftrace-based where the kernel can).
  *
+ * Every ftrace_ops is PERMANENT, as livepatch's are: while the module is
+ * loaded, sysctl kernel.ftrace_enabled=0 fails with EBUSY instead of
+ * detaching the hooks behind the module's back, and with ftrace off the
+ * module refuses to load.
+ *
  * Where ftrace cannot send a function on to this module (no ftrace with
  * registers, as on mips; the mcount call after the prologue, as on 32-bit
  * arm; a TOC-switching ABI, as on 64-bit powerpc), a kprobe on
@@ -41,18 +46,6 @@
 #include "zeropage.h"
 #include "zeropage_arch.h"
 #include "zeropage_compat.h"
-
-#if !defined(CONFIG_KPROBES) || !defined(CONFIG_HAVE_REGS_AND_STACK_ACCESS_API) || \
-	!defined(ZP_ARCH_ARG_REGS)
-#define ZP_NO_HOOKS
-#elif (defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) || defined(ZP_ARCH_DIVERT_WITH_ARGS)) && \
-	!defined(ZP_ARCH_NO_DIVERT)
-#define ZP_HOOK_DIVERT		/* ftrace IPMODIFY to a replacement */
-#elif !defined(CONFIG_PREEMPT_RT)
-#define ZP_HOOK_INPLACE		/* a kprobe acting before the function */
-#else
-#define ZP_NO_HOOKS
-#endif
 
 #ifndef ZP_NO_HOOKS
 
@@ -203,7 +196,7 @@ static bool zp_hook_enter(bool ref)
  * hooked function) and does not mind preemption (per-CPU counters with
  * this_cpu ops; percpu_ref has its own RCU).
  */
-#define ZP_FTRACE_FLAGS FTRACE_OPS_FL_IPMODIFY
+#define ZP_FTRACE_FLAGS (FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT)
 
 static unsigned long zp_arg(struct ftrace_regs *fregs, unsigned int n)
 {
@@ -225,7 +218,7 @@ static void zp_set_arg(struct ftrace_regs *fregs, unsigned int n, unsigned long 
 #endif
 #else
 #define ZP_FTRACE_FLAGS (FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | \
-			 FTRACE_OPS_FL_RECURSION)
+			 FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_PERMANENT)
 
 static unsigned long zp_arg(struct ftrace_regs *fregs, unsigned int n)
 {
@@ -317,6 +310,39 @@ static const struct zp_strategy zp_strategies[] = {
 static struct ftrace_ops zp_fault_ops = {
 	.flags = ZP_FTRACE_FLAGS,
 };
+
+static void notrace zp_nop_thunk(unsigned long ip, unsigned long parent_ip,
+				 struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+}
+
+/*
+ * Is ftrace on?  Asked of ftrace itself, before anything is registered: a
+ * permanent ops cannot register while sysctl kernel.ftrace_enabled is 0
+ * (-EBUSY), and nothing else may then be tried.  A kprobe on an ftrace
+ * site registered and removed while ftrace is off leaves the site's
+ * FTRACE_FL_REGS behind (ftrace_shutdown() skips the update that clears
+ * it), and the next removal of ftrace's last ops, once it is on again,
+ * finds it and kills ftrace (seen on 6.1: a WARN in ftrace_shutdown(),
+ * then a kprobe that cannot be disarmed).
+ */
+static bool zp_ftrace_off(void)
+{
+	static struct ftrace_ops probe = {
+		.func = zp_nop_thunk,
+		.flags = FTRACE_OPS_FL_PERMANENT,
+	};
+	unsigned char target[] = "handle_mm_fault";
+	int ret;
+
+	if (ftrace_set_filter(&probe, target, strlen(target), 1))
+		return false;	/* not traceable: the strategies will say */
+	ret = register_ftrace_function(&probe);
+	if (!ret)
+		unregister_ftrace_function(&probe);
+	ftrace_free_filter(&probe);
+	return ret == -EBUSY;
+}
 
 #ifdef CONFIG_KPROBES_ON_FTRACE
 #define zp_kprobe_on_ftrace(kp) kprobe_ftrace(kp)
@@ -496,7 +522,9 @@ static void notrace zp_wp_thunk(unsigned long ip, unsigned long parent_ip,
 	zp_wp_count((struct vm_fault *)zp_arg(fregs, 0));
 }
 
-static struct ftrace_ops zp_wp_ops;
+static struct ftrace_ops zp_wp_ops = {
+	.flags = FTRACE_OPS_FL_PERMANENT,
+};
 
 static int zp_wp_attach(void)
 {
@@ -605,12 +633,20 @@ bool zp_audit_enabled(void)
 
 int zp_hooks_attach(const char *strategy)
 {
-	int i, ret = -ENOENT;
+	char passed_over[160] = "";	/* why auto took a later strategy */
+	size_t len = 0;
+	int i, ret;
 	bool forced = strcmp(strategy, "auto");
 
 	ret = zp_arch_ready();
 	if (ret)
 		return ret;
+#ifdef ZP_HOOK_DIVERT
+	if (zp_ftrace_off()) {
+		pr_err("refusing to load: ftrace is off (sysctl kernel.ftrace_enabled=0), and the fault hooks need it\n");
+		return -EBUSY;
+	}
+#endif
 	ret = percpu_ref_init(&zp_inflight, zp_inflight_release, 0, GFP_KERNEL);
 	if (ret)
 		return ret;
@@ -625,7 +661,8 @@ int zp_hooks_attach(const char *strategy)
 			zp_attached = s;
 			break;
 		}
-		pr_info("cannot hook %s: %s (%d)\n", s->target, zp_attach_error(ret), ret);
+		len += scnprintf(passed_over + len, sizeof(passed_over) - len, "; not %s: %s",
+				 s->target, zp_attach_error(ret));
 	}
 	if (ret) {
 		if (!forced)
@@ -646,11 +683,12 @@ int zp_hooks_attach(const char *strategy)
 		pr_info("do_wp_page cannot be probed: stats/cow_from_zero stays 0\n");
 	snprintf(zp_hook_desc, sizeof(zp_hook_desc), "%s " ZP_HOOK_KIND,
 		 zp_attached->target);
+	/* One line: an expected fallback is no failure. */
 	if (zp_cow_probed)
-		pr_info("hooked %s (" ZP_HOOK_KIND "), do_wp_page (%s)\n",
-			zp_attached->target, ZP_WP_KIND);
+		pr_info("hooked %s (" ZP_HOOK_KIND "), do_wp_page (%s)%s\n",
+			zp_attached->target, ZP_WP_KIND, passed_over);
 	else
-		pr_info("hooked %s (" ZP_HOOK_KIND ")\n", zp_attached->target);
+		pr_info("hooked %s (" ZP_HOOK_KIND ")%s\n", zp_attached->target, passed_over);
 	return 0;
 }
 
