@@ -5,9 +5,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/syscall.h>
@@ -179,6 +182,42 @@ static void test_around_uffd(unsigned long bytes)
 	uffd_stop(&c);
 }
 
+/*
+ * What fault-around costs a userfaultfd registered later (documented
+ * beside fault_around_bytes): the window maps pages the program never
+ * touched, so a MISSING registration made afterwards finds them mapped,
+ * as after a read of each: UFFDIO_COPY into one fails with EEXIST, while
+ * a page past the window is still missing.
+ */
+static void test_around_late_uffd(unsigned long bytes)
+{
+	size_t per = bytes / PAGE;
+	char *p = map_aligned(2 * per * PAGE, bytes), *src = map_anon(PAGE, PROT_READ | PROT_WRITE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)p, 2 * per * PAGE }, .mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct uffdio_copy copy = { .src = (uintptr_t)src, .len = PAGE };
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK), inside, past;
+
+	if (fd < 0 || ioctl(fd, UFFDIO_API, &api)) {
+		tap_skip("around: a later userfaultfd registration", "no userfaultfd");
+		return;
+	}
+	p[0] = 1;			/* the page table, outside the read below */
+	touch_read(p + PAGE, 1);	/* fills the rest of the first window */
+	if (ioctl(fd, UFFDIO_REGISTER, &reg))
+		die("UFFDIO_REGISTER");
+	copy.dst = (uintptr_t)(p + 2 * PAGE);
+	inside = ioctl(fd, UFFDIO_COPY, &copy) ? errno : 0;
+	copy.dst = (uintptr_t)(p + per * PAGE);
+	past = ioctl(fd, UFFDIO_COPY, &copy) ? errno : 0;
+	tap_result(is_zero_pfn(pfn_of(p + 2 * PAGE)) && inside == EEXIST && !past,
+		   "around %lu: a userfaultfd registered after the window was filled finds its untouched pages mapped (UFFDIO_COPY: want EEXIST inside the window, success past it; got %s, %s)",
+		   bytes, inside ? strerror(inside) : "success", past ? strerror(past) : "success");
+	close(fd);
+}
+
 void test_around(unsigned long bytes)
 {
 	test_around_fill(bytes);
@@ -187,6 +226,7 @@ void test_around(unsigned long bytes)
 	test_around_clip(bytes, true);
 	test_around_mlock(bytes);
 	test_around_uffd(bytes);
+	test_around_late_uffd(bytes);
 }
 
 /*

@@ -8,11 +8,16 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +32,7 @@
 /* What one workload saw, written by the child into shared memory. */
 struct cg_seen {
 	long read_faults, write_faults, rss_kb, mem_bytes, huge_kb;
+	long counted;	/* the deciding entry's three counters over the reads; -1: none */
 	size_t zero;
 	int done;
 };
@@ -83,16 +89,64 @@ static bool listed(const char *file, const char *cg, char *line, size_t size)
 	return found;
 }
 
+/*
+ * @file's whole listing into @buf (a page and a NUL); its length, or -errno.
+ * No stdio: a workload reads it beside its own fault counts.
+ */
+static ssize_t listing(const char *file, char *buf)
+{
+	char path[128];
+	ssize_t n, len = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/zeropage/%s", file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + len, 4096 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return n < 0 ? -errno : len;
+}
+
+/*
+ * The counters (0 zero, 1 private, 2 passed) of @cg's cgroup_stats line
+ * into @v; false if it has none.
+ */
+static bool policy_counts(const char *cg, long v[3])
+{
+	static char buf[4097];
+	char *line, *end;
+	size_t n = strlen(cg);
+
+	if (listing("cgroup_stats", buf) < 0)
+		return false;
+	for (line = buf; *line; line = end + 1) {
+		end = strchrnul(line, '\n');
+		if (end - line > (long)n && line[end - line - n - 1] == ' ' &&
+		    !strncmp(end - n, cg, n))
+			return sscanf(line, "%ld %ld %ld", &v[0], &v[1], &v[2]) == 3;
+		if (!*end)
+			break;
+	}
+	return false;
+}
+
 /* The counter @i (0 zero, 1 private, 2 passed) of @cg's cgroup_stats line. */
 static long policy_stat(const char *cg, int i)
 {
-	char line[256];
 	long v[3];
 
-	if (!listed("cgroup_stats", cg, line, sizeof(line)) ||
-	    sscanf(line, "%ld %ld %ld", &v[0], &v[1], &v[2]) != 3)
-		return -1;
-	return v[i];
+	return policy_counts(cg, v) ? v[i] : -1;
+}
+
+/* The sum of @cg's three counters; -1 if it has no line. */
+static long policy_total(const char *cg)
+{
+	long v[3];
+
+	return policy_counts(cg, v) ? v[0] + v[1] + v[2] : -1;
 }
 
 static void expect_errno(int want, const char *line, const char *why)
@@ -120,12 +174,10 @@ static void test_interface(void)
 		   "cgroup: inherit on a cgroup without a policy succeeds");
 }
 
-/*
- * In a child moved into @cg: map CG_PAGES small pages (or @huge bytes of
- * THP-eligible memory), wait for @go, read them all, then write them all.
- */
-static pid_t workload(const char *cg, size_t huge, int go, struct cg_seen *seen)
+/* fork(); the child moves itself into @cg first.  Returns as fork() does. */
+static pid_t fork_into(const char *cg)
 {
+	char procs[160];
 	pid_t pid;
 
 	fflush(stdout);
@@ -133,20 +185,41 @@ static pid_t workload(const char *cg, size_t huge, int go, struct cg_seen *seen)
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
-		size_t n = huge ? huge / PAGE : CG_PAGES;
-		char procs[160], *p, c;
-		long f0, f1, rss0, mem0;
-
 		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg_dir(cg));
 		write_file(procs, "0");
+	}
+	return pid;
+}
+
+/* The listed cgroup whose entry decides for @cg (the nearest listed ancestor). */
+static const char *deciding_entry(const char *cg)
+{
+	return strcmp(cg, CHILD_CG) ? cg : NEVER_CG;
+}
+
+/*
+ * In a child moved into @cg: map CG_PAGES small pages (or @huge bytes of
+ * THP-eligible memory), wait for @go, read them all, then write them all.
+ */
+static pid_t workload(const char *cg, size_t huge, int go, struct cg_seen *seen)
+{
+	pid_t pid = fork_into(cg);
+
+	if (pid == 0) {
+		size_t n = huge ? huge / PAGE : CG_PAGES;
+		long f0, f1, rss0, mem0, counted0;
+		char *p, c;
+
 		p = huge ? map_anon_thp(huge) : map_anon(n * PAGE, PROT_READ | PROT_WRITE);
 		if (read(go, &c, 1) != 1)
 			_exit(3);
 		mem0 = mem_current(cg);
 		rss0 = rss_anon_kb();
+		counted0 = policy_total(deciding_entry(cg));
 		f0 = min_faults();
 		touch_read(p, n);
 		f1 = min_faults();
+		seen->counted = counted0 < 0 ? -1 : policy_total(deciding_entry(cg)) - counted0;
 		seen->read_faults = f1 - f0;
 		seen->rss_kb = rss_anon_kb() - rss0;
 		seen->mem_bytes = mem_current(cg) - mem0;
@@ -200,6 +273,19 @@ static bool run_together(const char *const *cgs, int n, size_t huge, struct cg_s
  */
 #define CG_OTHER_FAULTS 32
 
+/*
+ * Counters add up: the deciding entry's zero, private and passed moved by
+ * the read faults the kernel counted (each counted once, one look-up).
+ */
+static void expect_counted(const char *what, const struct cg_seen *s)
+{
+	if (s->counted < 0)
+		return;		/* no entry decides: the global mode */
+	tap_result(s->counted == s->read_faults,
+		   "cgroup %s: the entry's counters add up to the kernel's read faults (want %ld, got %ld)",
+		   what, s->read_faults, s->counted);
+}
+
 /* The never contract: one fault per page, charged and resident on read. */
 static void expect_never(const char *what, const struct cg_seen *s, bool memcg)
 {
@@ -216,6 +302,7 @@ static void expect_never(const char *what, const struct cg_seen *s, bool memcg)
 	tap_result(s->read_faults + s->write_faults <= (long)(CG_PAGES + CG_OTHER_FAULTS),
 		   "cgroup %s: one fault per page (want <= %zu, got %ld read + %ld write)", what,
 		   CG_PAGES + CG_OTHER_FAULTS, s->read_faults, s->write_faults);
+	expect_counted(what, s);
 }
 
 /* The always contract: the zero page on read, two faults per page. */
@@ -232,6 +319,7 @@ static void expect_always(const char *what, const struct cg_seen *s, bool memcg)
 	tap_result(s->read_faults + s->write_faults >= (long)(2 * CG_PAGES - CG_OTHER_FAULTS),
 		   "cgroup %s: two faults per page (want >= %zu, got %ld read + %ld write)", what,
 		   2 * CG_PAGES - CG_OTHER_FAULTS, s->read_faults, s->write_faults);
+	expect_counted(what, s);
 }
 
 static void test_siblings(void)
@@ -264,6 +352,212 @@ static void test_siblings(void)
 		   "cgroup: cgroup_stats counts the always entry's zero pages (want >= %zu, and with passed >= %zu; got %ld and %ld)",
 		   CG_PAGES - tables, CG_PAGES, zero0, zero0 + passed0);
 	zp_set_mode("always");
+}
+
+/* Drop to uid/gid 65534 with no supplementary groups; false on failure. */
+static bool become_nobody(void)
+{
+	return !setgroups(0, NULL) && !setgid(65534) && !setuid(65534) && geteuid() == 65534;
+}
+
+/* What the process in a cgroup namespace saw (shared memory). */
+struct ns_seen {
+	int write_errno[2];	/* its writes as root: "never /", "inherit NEVER_CG" */
+	int nobody;		/* it dropped to uid 65534 */
+	ssize_t len[2];		/* its reads as 65534: cgroups, cgroup_stats */
+	char cgroups[4097], stats[4097];
+	int done;
+};
+
+/*
+ * A reader in a cgroup namespace (a container's view): a process in
+ * CHILD_CG makes a new cgroup namespace, so "/" is CHILD_CG to it.  As
+ * root its writes are refused (EPERM: a path it writes would name another
+ * cgroup than the one listed); as uid 65534 it reads both listings.  It
+ * must see the host's listing, and its reads must change nothing: the
+ * policies stay listed and a read fault in the never cgroup still gets a
+ * private page.
+ */
+static void test_namespace_reader(void)
+{
+	const char *child[] = { CHILD_CG };
+	struct ns_seen *ns = mmap(NULL, sizeof(*ns), PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	static char before[4097], after[4097];
+	struct cg_seen seen;
+	int status, i;
+	pid_t pid;
+
+	if (ns == MAP_FAILED)
+		die("shared memory");
+	if (policy_set("never", NEVER_CG) || policy_set("always", ALWAYS_CG))
+		die("set the policies");
+	if (mkdir(cg_dir(CHILD_CG), 0755))
+		die("mkdir %s", cg_dir(CHILD_CG));
+	if (listing("cgroups", before) < 0)
+		die("read cgroups");
+	pid = fork_into(CHILD_CG);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWCGROUP))
+			_exit(3);
+		ns->write_errno[0] = -policy_set("never", "/");
+		ns->write_errno[1] = -policy_set("inherit", NEVER_CG);
+		ns->nobody = become_nobody();
+		ns->len[0] = listing("cgroups", ns->cgroups);
+		ns->len[1] = listing("cgroup_stats", ns->stats);
+		ns->done = 1;
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("wait");
+	tap_result(WIFEXITED(status) && !WEXITSTATUS(status) && ns->done,
+		   "cgroup namespace: the reader ran to its end (status %#x)", status);
+	for (i = 0; i < 2; i++)
+		tap_result(ns->write_errno[i] == EPERM,
+			   "cgroup namespace: a root write from inside (%s) is refused with EPERM (got %s)",
+			   i ? "inherit " NEVER_CG : "never /",
+			   ns->write_errno[i] ? strerror(ns->write_errno[i]) : "success");
+	tap_result(ns->nobody, "cgroup namespace: the reader dropped to uid 65534");
+	tap_result(ns->len[0] > 0 && !strcmp(ns->cgroups, before),
+		   "cgroup namespace: the reader sees the host's listing, paths from the cgroup2 root (got %zd bytes, want %zu)",
+		   ns->len[0], strlen(before));
+	tap_result(ns->len[1] > 0 && strstr(ns->stats, " " NEVER_CG "\n") &&
+		   strstr(ns->stats, " " ALWAYS_CG "\n"),
+		   "cgroup namespace: the reader's cgroup_stats lists both entries");
+	tap_result(listing("cgroups", after) > 0 && !strcmp(after, before),
+		   "cgroup namespace: the host's listing is unchanged after the reads (%zu bytes, were %zu)",
+		   strlen(after), strlen(before));
+	/* The kernel's word: the never policy still acts. */
+	if (run_together(child, 1, 0, &seen))
+		expect_never("never, after a namespace reader", &seen, false);
+	cg_remove(cg_dir(CHILD_CG));
+	munmap(ns, sizeof(*ns));
+}
+
+#define REMOTE_BYTES ((size_t)64 << 20)
+
+/* A process in @cg that maps REMOTE_BYTES and waits; its address in *@addr. */
+static pid_t remote_target(const char *cg, uintptr_t *addr, int ready[2], int go[2])
+{
+	pid_t pid = fork_into(cg);
+	char c;
+
+	if (pid == 0) {
+		uintptr_t p = (uintptr_t)map_anon(REMOTE_BYTES, PROT_READ | PROT_WRITE);
+
+		if (write(ready[1], &p, sizeof(p)) != sizeof(p) || read(go[0], &c, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	if (read(ready[0], addr, sizeof(*addr)) != sizeof(*addr))
+		die("the remote target did not start");
+	return pid;
+}
+
+/*
+ * In a child moved into @cg, read @target's REMOTE_BYTES at @addr: the
+ * first half through /proc/PID/mem, the second through process_vm_readv().
+ * Exit 0 when every byte came back and was zero.
+ */
+static pid_t remote_reader(const char *cg, pid_t target, uintptr_t addr)
+{
+	static char buf[65536];
+	size_t off, half = REMOTE_BYTES / 2;
+	pid_t pid = fork_into(cg);
+
+	if (pid == 0) {
+		char path[64];
+		struct iovec local = { buf, sizeof(buf) }, remote;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)target);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			_exit(3);
+		for (off = 0; off < half; off += sizeof(buf))
+			if (pread(fd, buf, sizeof(buf), addr + off) != sizeof(buf) ||
+			    !all_bytes(buf, sizeof(buf), 0))
+				_exit(4);
+		close(fd);
+		for (off = half; off < REMOTE_BYTES; off += sizeof(buf)) {
+			remote.iov_base = (void *)(addr + off);
+			remote.iov_len = sizeof(buf);
+			if (process_vm_readv(target, &local, 1, &remote, 1, 0) != sizeof(buf) ||
+			    !all_bytes(buf, sizeof(buf), 0))
+				_exit(5);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * A policy belongs to the memory: a process in @reader_cg reads the
+ * untouched memory of a process in @target_cg, with the global mode set
+ * against the target's policy (@never: the target's is never).  The
+ * target's pages, RssAnon and memory.current must follow the target's
+ * policy, as the kernel shows them.
+ */
+static void remote_case(const char *target_cg, const char *reader_cg, bool never)
+{
+	size_t n = REMOTE_BYTES / PAGE, zero;
+	int ready[2], go[2], status;
+	long rss0, mem0, rss, mem;
+	uintptr_t addr;
+	pid_t target, reader;
+	char what[96];
+
+	snprintf(what, sizeof(what), "remote read of %s's memory from %s", target_cg, reader_cg);
+	zp_set_mode(never ? "always" : "never");
+	if (pipe(ready) || pipe(go))
+		die("pipe");
+	target = remote_target(target_cg, &addr, ready, go);
+	rss0 = rss_anon_kb_of(target);
+	mem0 = mem_current(target_cg);
+	reader = remote_reader(reader_cg, target, addr);
+	if (waitpid(reader, &status, 0) != reader)
+		die("wait");
+	tap_result(WIFEXITED(status) && !WEXITSTATUS(status),
+		   "cgroup %s: every byte read back as zero (status %#x)", what, status);
+	rss = rss_anon_kb_of(target) - rss0;
+	mem = mem_current(target_cg) - mem0;
+	zero = count_zero_pfns_of(target, addr, n);
+	if (never) {
+		tap_result(zero == 0, "cgroup %s: no page is the zero page (got %zu of %zu)",
+			   what, zero, n);
+		tap_result(rss >= (long)((n - 64) * PAGE / 1024),
+			   "cgroup %s: the target's RssAnon grew (want >= %zu kB, got %ld kB)",
+			   what, (n - 64) * PAGE / 1024, rss);
+		tap_result(mem >= (long)(REMOTE_BYTES * 9 / 10),
+			   "cgroup %s: the target's memory.current grew (want >= %zu, got %ld)",
+			   what, REMOTE_BYTES * 9 / 10, mem);
+	} else {
+		tap_result(zero == n, "cgroup %s: every page is the zero page (want %zu, got %zu)",
+			   what, n, zero);
+		tap_result(rss < RSS_SLACK_KB,
+			   "cgroup %s: the target's RssAnon stayed flat (want < %ld kB, got %ld kB)",
+			   what, RSS_SLACK_KB, rss);
+		tap_result(mem < (long)(REMOTE_BYTES / 16),
+			   "cgroup %s: the target's memory.current stayed flat (want < %zu, got %ld)",
+			   what, REMOTE_BYTES / 16, mem);
+	}
+	if (write(go[1], "g", 1) != 1 || waitpid(target, &status, 0) != target)
+		die("end the remote target");
+	tap_result(WIFEXITED(status) && !WEXITSTATUS(status),
+		   "cgroup %s: the target ran to its end (status %#x)", what, status);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	zp_set_mode("always");
+}
+
+static void test_remote(void)
+{
+	if (policy_set("never", NEVER_CG) || policy_set("always", ALWAYS_CG))
+		die("set the policies");
+	remote_case(ALWAYS_CG, NEVER_CG, false);
+	remote_case(NEVER_CG, ALWAYS_CG, true);
 }
 
 static void test_inherit_and_remove(void)
@@ -362,6 +656,7 @@ static void test_huge(void)
 		tap_result(seen[0].zero == 0 && seen[0].huge_kb >= (long)(huge / 1024),
 			   "cgroup never, THP: read-then-write keeps its huge pages (zero PFNs %zu; AnonHugePages want >= %zu kB, got %ld kB)",
 			   seen[0].zero, huge / 1024, seen[0].huge_kb);
+		expect_counted("never, THP", &seen[0]);
 		/* What a write to the huge zero page gives is the kernel's choice. */
 		tap_result(seen[1].zero == huge / PAGE,
 			   "cgroup always, THP: reads map the huge zero page (want %zu zero PFNs, got %zu; AnonHugePages after the writes: %ld kB)",
@@ -378,6 +673,8 @@ void test_cgroup(void)
 	zp_set_mode("always");
 	test_interface();
 	test_siblings();
+	test_namespace_reader();
+	test_remote();
 	test_inherit_and_remove();
 	test_deleted_cgroup();
 	test_limit();

@@ -48,8 +48,16 @@ guest_programs || exit 1
 phase "guest programs"
 
 if [ "$set" = check ]; then	# the host's part: once, in make check
-	"$here/style.sh" "$list" | tee -a "$results"
+	"$here/style.sh" "$list" >"$ZP_OUT/style.tap"
+	grep -E '^(not )?ok - ' "$ZP_OUT/style.tap" | tee -a "$results"
+	grep -q '^# end of suite: style$' "$ZP_OUT/style.tap"
+	tap "style: checkpatch and sparse ran to their end" $? "see $ZP_OUT/style.tap"
 	phase "style (checkpatch, sparse)"
+	"$here/compat.sh" "$list" >"$ZP_OUT/compat.tap"
+	grep -E '^(not )?ok - ' "$ZP_OUT/compat.tap" | tee -a "$results"
+	grep -q '^# end of suite: compat$' "$ZP_OUT/compat.tap"
+	tap "compat: the fail-closed probe checks ran to their end" $? "see $ZP_OUT/compat.tap"
+	phase "compat header: probes fail closed"
 
 	# zeropagectl on the host: its own tests (they must reach their plan),
 	# then a bounded fuzz of its parser.
@@ -87,6 +95,7 @@ log "kernel table in $ZP_OUT/kernels-$set.md"
 # in the long stress mode (make stress), which is about the stress boots.
 if [ -z "${ZP_KERNELS:-}" ] && [ "$set" = check ] && [ -z "${ZP_STRESS_LONG:-}" ]; then
 	"$ZP_TOP/selftests/dkms/run.sh" | tee -a "$results"
+	tap "dkms: the packaging tests exited 0" "${PIPESTATUS[0]}" "see $ZP_OUT/dkms/"
 	phase "dkms packaging (selftests/dkms/run.sh)"
 	# Every Debian architecture, quick pass: loads or refuses as the
 	# capability table says, one read fault where it loads.

@@ -9,7 +9,8 @@
 # check run also covers the forced handle_mm_fault fallback; 6.1: the
 # handle_mm_fault route), or "-".  suites: those of kernel_suites (lib.sh:
 # check, zeropagectl, stress-main, stress-cycle), booted on every kernel
-# named, and arch:<row>, one row of the cross-architecture quick pass.
+# named; arch:<row>, one row of the cross-architecture quick pass; compat,
+# the compat header's fail-closed builds (compat.sh).
 #
 # For each mutant (only the IDs given, e.g. 03, when any): copy the sources
 # to out/mutants/NN-name/src, apply the patch there, build for each kernel
@@ -48,6 +49,12 @@ header() {
 	head -n 1 "$2" | tr '|' '\n' | sed -n -E "s/^ *$1: *//p" | sed 's/ *$//'
 }
 
+# guest_suites SUITES: those of SUITES that kernel_suites boots (not the
+# arch rows, not the host's compat builds), one a line.
+guest_suites() {
+	tr ' ' '\n' <<<"$1" | grep -v -E '^(arch:|compat$)'
+}
+
 # mutate PATCH SRC: a copy of the sources with PATCH applied; the patch
 # must touch module/ or include/ only, and apply exactly (no fuzz).
 mutate() {
@@ -82,8 +89,8 @@ run_mutant() {
 		read -r _ release root < <(grep "^$k " "$MOUT/kernels.list")
 		# shellcheck disable=SC2046
 		ZP_SRC=$mdir/src ZP_STOP_ON_FAIL=1 \
-			kernel_suites "$k" "$release" "$root" "$mdir/$k" $(tr ' ' '\n' <<<"$suites" | grep -v '^arch:')
-		ran+=("$k: $(tr ' ' '\n' <<<"$suites" | grep -v '^arch:' | tr '\n' ' ')")
+			kernel_suites "$k" "$release" "$root" "$mdir/$k" $(guest_suites "$suites")
+		ran+=("$k: $(guest_suites "$suites" | tr '\n' ' ')")
 		grep -q '^not ok - ' "$results" && break
 	done >"$mdir/run.log" 2>&1
 	for s in $suites; do
@@ -93,6 +100,11 @@ run_mutant() {
 		grep -E '^(not )?ok - ' "$mdir/arch/results.tap" >>"$results"
 		ran+=("$s")
 	done
+	if [[ " $suites " == *" compat "* ]] && ! grep -q '^not ok - ' "$results"; then
+		ZP_SRC=$mdir/src ZP_OUT=$mdir "$here/compat.sh" "$MOUT/kernels.list" 2>>"$mdir/run.log" |
+			grep -E '^(not )?ok - ' >>"$results"
+		ran+=(compat)
+	fi
 	if grep -q -E '^not ok - (arch )?[^ ]+: module builds' "$results"; then
 		echo "$id: ERROR: the mutant does not build ($(ls "$mdir"/*/build.log "$mdir"/arch/*/build.log 2>/dev/null | head -n 1))"
 		return 2

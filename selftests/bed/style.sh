@@ -38,3 +38,4 @@ while read -r name release root; do
 		grep -E 'warning:|error:' "$dir/build.log" | head -n 10 | sed 's/^/# /'
 	fi
 done <"$list"
+echo "# end of suite: style"

@@ -16,7 +16,7 @@ traceable() {
 # s390 7.x) cannot, and only there may the module pass over that hook.
 no_regs() {
 	[ "$1" = __handle_mm_fault ] && [ "${ZP_ARCH:-x86}" != x86 ] &&
-		dmesg | grep -q -E "zeropage: (cannot hook $1|.*\($1\)): hooking it needs ftrace with registers, which this kernel lacks"
+		dmesg | grep -q -E "zeropage: (hooked .*; not $1|.*\($1\)): hooking it needs ftrace with registers, which this kernel lacks"
 }
 native=handle_mm_fault
 if [ "${ZP_HOOK_KIND:-ftrace-ipmodify}" = ftrace-ipmodify ]; then
@@ -190,9 +190,12 @@ done
 for f in hook arch stats/zero_mapped; do
 	echo x 2>/dev/null >$ZP_SYS/$f && tap_fail "read-only $f accepted a write" || tap_ok "read-only $f refuses writes"
 done
-for f in enabled audit fault_around_bytes; do
+# Each file gets a value root may write (never, 1, four pages): only the
+# permission can refuse it.
+for f in enabled=never audit=1 fault_around_bytes=$((4 * page)); do
+	value=${f#*=} f=${f%%=*}
 	before=$(cat $ZP_SYS/$f)
-	zpctl-asuser 65534 sh -c "echo never >$ZP_SYS/$f" 2>/dev/null &&
+	zpctl-asuser 65534 sh -c "echo $value >$ZP_SYS/$f" 2>/dev/null &&
 		tap_fail "non-root write to $f accepted" ||
 		tap_eq "non-root write to $f refused" "$(cat $ZP_SYS/$f)" "$before"
 	tap_check "non-root can read $f" zpctl-asuser 65534 cat $ZP_SYS/$f
@@ -219,6 +222,43 @@ else
 	tap_fail "refusal: a renamed copy of the module could be made"
 fi
 tap_check "first instance still works" grep -q always $ZP_SYS/enabled
+
+# ---- nothing outside the module detaches its hooks silently ----
+# kernel.ftrace_enabled=0 would detach every ftrace hook: while the module
+# is loaded the sysctl must fail (its ops are permanent), and the kernel's
+# evidence (mode never's private pages) must show the hooks still act.
+# With ftrace off, the module must refuse to load, saying so.
+ftrace_sysctl=/proc/sys/kernel/ftrace_enabled
+if [ "${ZP_HOOK_KIND:-ftrace-ipmodify}" != ftrace-ipmodify ] || [ ! -e $ftrace_sysctl ]; then
+	tap_skip "ftrace_enabled" "hook kind ${ZP_HOOK_KIND:-ftrace-ipmodify}, or no $ftrace_sysctl"
+else
+	echo 0 2>/dev/null >$ftrace_sysctl && tap_fail "ftrace_enabled=0 accepted while loaded" ||
+		tap_ok "ftrace_enabled=0 refused while loaded"
+	tap_eq "ftrace_enabled still 1" "$(cat $ftrace_sysctl)" 1
+	echo never >$ZP_SYS/enabled
+	zp_test never
+	echo always >$ZP_SYS/enabled
+	zp_unload
+	off_err=$(sh -c "echo 0 >$ftrace_sysctl" 2>&1)
+	case $off_err in
+	*"not supported"*)
+		# 7.x: the sysctl can no longer turn ftrace off at all.
+		tap_skip "ftrace off: the module refuses to load" "this kernel refuses ftrace_enabled=0 itself ($off_err)"
+		zp_load
+		;;
+	*)
+		tap_eq "ftrace_enabled=0 accepted once unloaded" "$off_err" ""
+		dmesg -c >/dev/null
+		zp_test load /lib/modules/zeropage.ko
+		tap_eq "ftrace off: insmod fails with EBUSY" $? 16
+		tap_check "ftrace off: one pr_err says ftrace is off" sh -c \
+			"dmesg | grep -q 'zeropage: refusing to load: ftrace is off (sysctl kernel.ftrace_enabled=0)'"
+		tap_check "ftrace off: nothing left behind" test ! -e $ZP_SYS
+		echo 1 >$ftrace_sysctl
+		tap_check "ftrace back on: insmod succeeds" zp_load
+		;;
+	esac
+fi
 zp_test hold /tmp/hold &
 holder=$!
 for i in $(seq 600); do [ -e /tmp/hold.ready ] || ! kill -0 $holder 2>/dev/null && break; sleep 0.1; done

@@ -136,16 +136,38 @@ static uint64_t pread_u64(const char *path, uint64_t index)
 	return val;
 }
 
+/* /proc/@pid/@file, "self" for pid 0. */
+static const char *proc_file(pid_t pid, const char *file)
+{
+	static char path[64];
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	else
+		snprintf(path, sizeof(path), "/proc/self/%s", file);
+	return path;
+}
+
+static uint64_t pagemap_entry_of(pid_t pid, uintptr_t addr)
+{
+	return pread_u64(proc_file(pid, "pagemap"), addr / PAGE);
+}
+
 uint64_t pagemap_entry(const void *addr)
 {
-	return pread_u64("/proc/self/pagemap", (uintptr_t)addr / PAGE);
+	return pagemap_entry_of(0, (uintptr_t)addr);
+}
+
+static uint64_t pfn_of_pid(pid_t pid, uintptr_t addr)
+{
+	uint64_t e = pagemap_entry_of(pid, addr);
+
+	return (e >> 63) & 1 ? e & ((1ULL << 55) - 1) : 0;
 }
 
 uint64_t pfn_of(const void *addr)
 {
-	uint64_t e = pagemap_entry(addr);
-
-	return (e >> 63) & 1 ? e & ((1ULL << 55) - 1) : 0;
+	return pfn_of_pid(0, (uintptr_t)addr);
 }
 
 bool region_present(const void *addr)
@@ -178,9 +200,14 @@ static long status_kb(const char *path, const char *key)
 	return val;
 }
 
+long rss_anon_kb_of(pid_t pid)
+{
+	return status_kb(proc_file(pid, "status"), "RssAnon:");
+}
+
 long rss_anon_kb(void)
 {
-	return status_kb("/proc/self/status", "RssAnon:");
+	return rss_anon_kb_of(0);
 }
 
 /* MemFree plus the pages parked on per-CPU free lists, which it omits. */
@@ -307,13 +334,18 @@ bool pagemap_bit(const void *addr, int bit)
 	return (pagemap_entry(addr) >> bit) & 1;
 }
 
-size_t count_zero_pfns(const char *p, size_t n)
+size_t count_zero_pfns_of(pid_t pid, uintptr_t addr, size_t n)
 {
 	size_t i, zero = 0;
 
 	for (i = 0; i < n; i++)
-		zero += is_zero_pfn(pfn_of(p + i * PAGE));
+		zero += is_zero_pfn(pfn_of_pid(pid, addr + i * PAGE));
 	return zero;
+}
+
+size_t count_zero_pfns(const char *p, size_t n)
+{
+	return count_zero_pfns_of(0, (uintptr_t)p, n);
 }
 
 size_t count_pagemap_bit(const char *p, size_t n, int bit)

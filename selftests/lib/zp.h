@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The page size, from sysconf(_SC_PAGESIZE) before main() runs. */
 extern unsigned long zp_page;
@@ -57,6 +58,8 @@ bool region_present(const void *addr);
 bool pagemap_bit(const void *addr, int bit);
 /* How many of @n pages from @p map the zero page; have pagemap bit @bit. */
 size_t count_zero_pfns(const char *p, size_t n);
+/* The same for the @n pages from @addr of process @pid (0: this one). */
+size_t count_zero_pfns_of(pid_t pid, uintptr_t addr, size_t n);
 size_t count_pagemap_bit(const char *p, size_t n, int bit);
 /* echo 4 >/proc/self/clear_refs: PTEs and VMAs of this mm not soft-dirty. */
 void clear_soft_dirty(void);
@@ -84,6 +87,7 @@ void watchdog(unsigned int seconds, const char *what);
 bool wait_for(bool (*cond)(void *arg), void *arg, double timeout_s);
 
 long rss_anon_kb(void);
+long rss_anon_kb_of(pid_t pid);	/* 0: this process */
 long mem_free_kb(void);
 long meminfo_kb(const char *key);
 long min_faults(void);
