@@ -52,16 +52,18 @@
  * - PTE tables freed under RCU (6.5): without ZP_HAVE_PTE_OFFSET_MAP the
  *   module would walk them outside an RCU section, a use-after-free once
  *   a table is freed under it (PT_RECLAIM).  No config says so: the
- *   version does.
+ *   version does (the module's one version test, a cross-check of the
+ *   probe, never a substitute for it).
  * - device-map PMDs (CONFIG_ARCH_HAS_PTE_DEVMAP, gone with pmd_devmap() in
  *   7.x): without ZP_HAVE_PMD_DEVMAP a DAX huge PMD would be walked as a
  *   page table.
  */
-#if !defined(ZP_HAVE_PTE_OFFSET_MAP) && LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-#error "zeropage: the Kbuild probe for __pte_offset_map() missed on a 6.5+ kernel: PTE tables would be walked outside RCU"
+#if !defined(ZP_HAVE_PTE_OFFSET_MAP) && \
+	(LINUX_VERSION_MAJOR > 6 || (LINUX_VERSION_MAJOR == 6 && LINUX_VERSION_PATCHLEVEL >= 5))
+#error "zeropage: __pte_offset_map() probe missed on 6.5+: PTE tables would be walked outside RCU"
 #endif
 #if !defined(ZP_HAVE_PMD_DEVMAP) && defined(CONFIG_ARCH_HAS_PTE_DEVMAP)
-#error "zeropage: the Kbuild probe for pmd_devmap() missed on a kernel with device-map PMDs: a DAX PMD would be walked as a page table"
+#error "zeropage: pmd_devmap() probe missed with device-map PMDs: DAX PMDs walked as tables"
 #endif
 
 #include <linux/ftrace.h>

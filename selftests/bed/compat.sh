@@ -9,7 +9,7 @@ list=$1
 
 # probe kernel #error-text: the probe, the kernel it must fail closed on.
 CASES="PTE_OFFSET_MAP 6.12 PTE tables would be walked outside RCU
-PMD_DEVMAP 6.1 a DAX PMD would be walked as a page table"
+PMD_DEVMAP 6.1 DAX PMDs walked as tables"
 
 while read -r probe name text; do
 	read -r _ release root < <(grep "^$name " "$list")
