@@ -66,21 +66,23 @@ static unsigned long zp_regs_arg(struct pt_regs *regs, unsigned int n)
 #endif
 
 /*
- * Register @kp (symbol_name set) on its function's entry.  Where a kprobe
+ * Register @kp (symbol_name set) on its function's entry, with @flags
+ * (KPROBE_FLAG_DISABLED: a probe that only resolves, never armed, so it
+ * touches no ftrace site).  Where a kprobe
  * cannot sit on an ftrace site (no KPROBES_ON_FTRACE: riscv's patchable
  * entry), on the first instruction after it: only NOPs ran before it, so
  * the arguments are still in their registers.  A probe inside an
  * instruction is refused too, hence the 2-byte steps; a function that is
  * not there (-ENOENT) is not there at any offset.
  */
-static int zp_register_entry_kprobe(struct kprobe *kp)
+static int zp_register_entry_kprobe(struct kprobe *kp, u32 flags)
 {
 	unsigned int skip;
 	int ret;
 
 	for (skip = 0; ; skip += 2) {
 		kp->addr = NULL;
-		kp->flags = 0;
+		kp->flags = flags;
 		kp->offset = skip;
 		ret = register_kprobe(kp);
 		if (!ret || ret == -ENOENT || skip >= ZP_PROBE_SKIP_MAX)
@@ -100,7 +102,7 @@ static unsigned long zp_symbol_start(const char *name)
 	unsigned long addr, off;
 	size_t len = strlen(name);
 
-	if (zp_register_entry_kprobe(&kp))
+	if (zp_register_entry_kprobe(&kp, KPROBE_FLAG_DISABLED))
 		return 0;
 	addr = (unsigned long)kp.addr;
 	unregister_kprobe(&kp);
@@ -317,14 +319,16 @@ static void notrace zp_nop_thunk(unsigned long ip, unsigned long parent_ip,
 }
 
 /*
- * Is ftrace on?  Asked of ftrace itself, before anything is registered: a
- * permanent ops cannot register while sysctl kernel.ftrace_enabled is 0
- * (-EBUSY), and nothing else may then be tried.  A kprobe on an ftrace
- * site registered and removed while ftrace is off leaves the site's
- * FTRACE_FL_REGS behind (ftrace_shutdown() skips the update that clears
- * it), and the next removal of ftrace's last ops, once it is on again,
- * finds it and kills ftrace (seen on 6.1: a WARN in ftrace_shutdown(),
- * then a kprobe that cannot be disarmed).
+ * Is ftrace off (sysctl kernel.ftrace_enabled=0)?  Asked when the fault
+ * hook's permanent ops was refused with EBUSY, which another IPMODIFY user
+ * causes too: a permanent ops without IPMODIFY is refused only while
+ * ftrace is off, before ftrace touches any site.  Nothing armed may come
+ * before: a kprobe on an ftrace site armed and removed while ftrace is off
+ * leaves the site's FTRACE_FL_REGS behind (ftrace_shutdown() skips the
+ * update that clears it), and the next removal of ftrace's last ops, once
+ * it is on again, finds it and kills ftrace (seen on 6.1: a WARN in
+ * ftrace_shutdown(), then a kprobe that cannot be disarmed).  Hence the
+ * resolving probes are registered disabled.
  */
 static bool zp_ftrace_off(void)
 {
@@ -354,7 +358,7 @@ static bool zp_ftrace_off(void)
 /* Where would a probe on @name sit?  Also proves it is an ftrace site. */
 static int zp_resolve(const char *name, unsigned long *addr)
 {
-	struct kprobe kp = { .symbol_name = name };
+	struct kprobe kp = { .symbol_name = name, .flags = KPROBE_FLAG_DISABLED };
 	bool on_ftrace;
 	int ret;
 
@@ -454,7 +458,7 @@ static struct kprobe zp_fault_probe;
 static int zp_attach_fault(const struct zp_strategy *s)
 {
 	if (!s->pre) {
-		struct kprobe kp = { .symbol_name = s->target };
+		struct kprobe kp = { .symbol_name = s->target, .flags = KPROBE_FLAG_DISABLED };
 		int ret = register_kprobe(&kp);
 
 		if (ret)
@@ -471,6 +475,12 @@ static int zp_attach_fault(const struct zp_strategy *s)
 static void zp_detach_fault(void)
 {
 	unregister_kprobe(&zp_fault_probe);
+}
+
+/* No ftrace_ops of the module's: kernel.ftrace_enabled does not matter. */
+static bool zp_ftrace_off(void)
+{
+	return false;
 }
 
 #endif /* ZP_HOOK_INPLACE */
@@ -551,7 +561,7 @@ static struct kprobe zp_wp_probe = {
 
 static int zp_wp_attach(void)
 {
-	return zp_register_entry_kprobe(&zp_wp_probe);
+	return zp_register_entry_kprobe(&zp_wp_probe, 0);
 }
 
 static void zp_wp_detach(void)
@@ -617,7 +627,7 @@ int zp_audit_set(bool on)
 		return -EOPNOTSUPP;
 	mutex_lock(&zp_audit_lock);
 	if (on && !zp_audit_on)
-		ret = zp_register_entry_kprobe(&zp_audit_probe);
+		ret = zp_register_entry_kprobe(&zp_audit_probe, 0);
 	else if (!on && zp_audit_on)
 		unregister_kprobe(&zp_audit_probe);
 	if (!ret)
@@ -641,12 +651,6 @@ int zp_hooks_attach(const char *strategy)
 	ret = zp_arch_ready();
 	if (ret)
 		return ret;
-#ifdef ZP_HOOK_DIVERT
-	if (zp_ftrace_off()) {
-		pr_err("refusing to load: ftrace is off (sysctl kernel.ftrace_enabled=0), and the fault hooks need it\n");
-		return -EBUSY;
-	}
-#endif
 	ret = percpu_ref_init(&zp_inflight, zp_inflight_release, 0, GFP_KERNEL);
 	if (ret)
 		return ret;
@@ -660,6 +664,11 @@ int zp_hooks_attach(const char *strategy)
 		if (!ret) {
 			zp_attached = s;
 			break;
+		}
+		if (ret == -EBUSY && zp_ftrace_off()) {
+			pr_err("refusing to load: ftrace is off (sysctl kernel.ftrace_enabled=0), and the fault hooks need it\n");
+			percpu_ref_exit(&zp_inflight);
+			return -EBUSY;
 		}
 		len += scnprintf(passed_over + len, sizeof(passed_over) - len, "; not %s: %s",
 				 s->target, zp_attach_error(ret));
@@ -675,7 +684,7 @@ int zp_hooks_attach(const char *strategy)
 
 	if (strcmp(zp_attached->target, "do_anonymous_page"))
 		zp_mm_fault_init();	/* until then, the conservative answers */
-	zp_huge_probed = !zp_register_entry_kprobe(&zp_huge_probe);
+	zp_huge_probed = !zp_register_entry_kprobe(&zp_huge_probe, 0);
 	if (!zp_huge_probed && IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
 		pr_info("do_huge_pmd_anonymous_page cannot be probed: huge read faults ignore cgroup policies\n");
 	zp_cow_probed = !zp_wp_attach();
