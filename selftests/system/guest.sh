@@ -11,7 +11,8 @@
 #            --add-mok) the module was loaded at boot, signature verified;
 #            zeropagectl status; a read workload maps the zero page; the
 #            same module signed with a key that is not enrolled, and
-#            unsigned, is refused.
+#            unsigned, is refused; with lockdown raised to confidentiality
+#            at runtime the module unloads, loads and works.
 # TAP on the second serial port (ttyS1) and in MNT/report.log; command
 # output in MNT/*.log.
 mnt=$1
@@ -63,6 +64,19 @@ ko_of() {	# the DKMS-installed module, uncompressed into $1
 	esac
 }
 
+# read_workload NAME: 64 MiB of fresh private anonymous memory read
+# (MADV_NOHUGEPAGE: the 4 KiB path) maps the zero page: the module's
+# zero_mapped counter moves by nearly every page (the few faults that need
+# a new page table are the kernel's), RSS does not grow.
+read_workload() {
+	demo=$("$mnt/bin/zp_demo" 64 2>&1)
+	echo "$demo" >>"$mnt/zp_demo.log"
+	zero=$(echo "$demo" | sed -n 's/.*zero_mapped=\([0-9]*\).*/\1/p')
+	rss=$(echo "$demo" | sed -n 's/.*rss_after_read_mib=\([0-9.]*\).*/\1/p')
+	[ "${zero:-0}" -ge 14000 ] && [ "${rss%.*}" = 0 ]
+	tap "$1 (zero_mapped $zero of 16384, RSS after reading $rss MiB)" $? "$demo"
+}
+
 case $stage in
 install)
 	t0=$(date +%s)
@@ -105,13 +119,7 @@ verify)
 	hook=$(cat /sys/kernel/mm/zeropage/hook 2>&1)
 	zeropagectl status >"$mnt/zeropagectl-status.log" 2>&1
 	tap "verify: zeropagectl status (hook: $hook)" $? "see zeropagectl-status.log"
-	# 64 MiB read (MADV_NOHUGEPAGE: the 4 KiB path): the zero page, no RSS.
-	demo=$("$mnt/bin/zp_demo" 64 2>&1)
-	echo "$demo" >"$mnt/zp_demo.log"
-	zero=$(echo "$demo" | sed -n 's/.*zero_mapped=\([0-9]*\).*/\1/p')
-	rss=$(echo "$demo" | sed -n 's/.*rss_after_read_mib=\([0-9.]*\).*/\1/p')
-	[ "${zero:-0}" -ge 14000 ] && [ "${rss%.*}" = 0 ]
-	tap "verify: reading 64 MiB maps the zero page (zero_mapped $zero of 16384, RSS after reading $rss MiB)" $? "$demo"
+	read_workload "verify: reading 64 MiB maps the zero page"
 	# The same module with a key that is not enrolled, and unsigned.
 	ko_of /tmp/zeropage-dkms.ko
 	strip_sig /tmp/zeropage-dkms.ko /tmp/zeropage-unsigned.ko
@@ -130,6 +138,17 @@ verify)
 	tap "verify: the unsigned module is refused: Key was rejected by service" $? "signer '$unsigned', see modules.log"
 	modprobe zeropage >>"$mnt/modules.log" 2>&1 && [ -d /sys/module/zeropage ]
 	tap "verify: modprobe zeropage (DKMS-signed) loads again" $? "see modules.log"
+	# Lockdown raised to confidentiality (it can only be raised at
+	# runtime): the module unloads, loads again and works.  Last: it stays
+	# for the rest of this boot.
+	echo confidentiality 2>>"$mnt/modules.log" >/sys/kernel/security/lockdown
+	lockdown=$(cat /sys/kernel/security/lockdown 2>&1)
+	case $lockdown in *"[confidentiality]"*) r=0 ;; *) r=1 ;; esac
+	tap "verify: lockdown raised to [confidentiality] at runtime" $r "$lockdown"
+	rmmod zeropage >>"$mnt/modules.log" 2>&1 && modprobe zeropage >>"$mnt/modules.log" 2>&1 &&
+		[ -d /sys/module/zeropage ]
+	tap "verify: under lockdown confidentiality: rmmod and modprobe zeropage" $? "see modules.log"
+	read_workload "verify: under lockdown confidentiality: reading 64 MiB maps the zero page"
 	;;
 *) tap "payload stage '$stage' known" 1 ;;
 esac

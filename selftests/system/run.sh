@@ -14,7 +14,9 @@
 #   boot 2 (verify): the module was loaded at boot by systemd-modules-load,
 #     signature verified; zeropagectl status; a 64 MiB read maps the zero
 #     page; the module re-signed with a key not enrolled, and unsigned, is
-#     refused with "Key was rejected by service".
+#     refused with "Key was rejected by service"; lockdown raised to
+#     confidentiality at runtime, it unloads, loads and works again.
+# ZP_SYSTEM_ENROL=no skips the enrolment: the verify boot then shows red.
 # TAP in out/system/results.tap, one line "N passed, N failed, N skipped".
 # ZP_SYSTEM_TIMEOUT: seconds per boot (default 1500).
 set -uo pipefail
@@ -33,7 +35,7 @@ mkdir -p "$run"
 system_deps "$ZP_OUT/system"
 
 t0=$(date +%s)
-if img=$("$here/image.sh" "$suite" 2>"$run/image.err"); then
+if img=$("$here/image.sh" "$suite" 2> >(tee "$run/image.err" >&2)); then
 	tap "image: Debian 12 system image ($(cat "$img/release"); $(($(date +%s) - t0)) s, cached in ${img#"$ZP_TOP"/})" 0
 else
 	tap "image: Debian 12 system image" 1 "$(tail -n 3 "$run/image.err" | tr '\n' ' ')"
@@ -89,7 +91,13 @@ cp /usr/share/OVMF/OVMF_VARS_4M.ms.fd "$run/vars.fd"
 boot install
 
 # Enrol the DKMS key as MokManager would have after mokutil --import.
-if [ -s "$run/install/files/mok.pub" ] &&
+# ZP_SYSTEM_ENROL=no leaves it out, to show the verify boot red: the module
+# must then be refused at boot, and the run fails.
+if [ "${ZP_SYSTEM_ENROL:-yes}" = no ]; then
+	log "ZP_SYSTEM_ENROL=no: the DKMS key is not enrolled; the verify boot must fail"
+	tap "host: the guest's DKMS key left out of the MokList on purpose (ZP_SYSTEM_ENROL=no)" 0
+	boot verify
+elif [ -s "$run/install/files/mok.pub" ] &&
 	openssl x509 -inform DER -in "$run/install/files/mok.pub" -out "$run/mok.pem" 2>"$run/enrol.log" &&
 	virt-fw-vars --input "$run/vars.fd" --output "$run/vars-mok.fd" \
 		--add-mok "$shim_guid" "$run/mok.pem" >>"$run/enrol.log" 2>&1; then
