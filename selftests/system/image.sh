@@ -138,9 +138,15 @@ set default=0
 serial --unit=0 --speed=115200
 terminal_input serial console
 terminal_output serial console
+# A test may add kernel parameters for the next boots: EFI/BOOT/zp-cmdline.cfg
+# on this partition, "set zp_cmdline=...".
+set zp_cmdline=
+if [ -f \$cmdpath/zp-cmdline.cfg ]; then
+	source \$cmdpath/zp-cmdline.cfg
+fi
 search --no-floppy --fs-uuid --set=root $root_uuid
 menuentry 'Debian GNU/Linux (zeropage check-system)' {
-	linux /vmlinuz root=UUID=$root_uuid ro console=ttyS0,115200 panic=-1
+	linux /vmlinuz root=UUID=$root_uuid ro console=ttyS0,115200 panic=-1 \$zp_cmdline
 	initrd /initrd.img
 }
 EOT

@@ -16,6 +16,8 @@
 #     page; the module re-signed with a key not enrolled, and unsigned, is
 #     refused with "Key was rejected by service"; lockdown raised to
 #     confidentiality at runtime, it unloads, loads and works again.
+#   boot 3 (confidentiality): booted with lockdown=confidentiality, the
+#     module was loaded at boot and maps the zero page.
 # ZP_SYSTEM_ENROL=no skips the enrolment: the verify boot then shows red.
 # TAP in out/system/results.tap, one line "N passed, N failed, N skipped".
 # ZP_SYSTEM_TIMEOUT: seconds per boot (default 1500).
@@ -104,6 +106,7 @@ elif [ -s "$run/install/files/mok.pub" ] &&
 	mv "$run/vars-mok.fd" "$run/vars.fd"
 	tap "host: the guest's DKMS key enrolled in the MokList (virt-fw-vars --add-mok)" 0
 	boot verify
+	boot confidentiality
 else
 	tap "host: the guest's DKMS key enrolled in the MokList (virt-fw-vars --add-mok)" 1 "see $run/enrol.log"
 fi
