@@ -178,5 +178,8 @@ mv "$disk" "$dir/disk.raw"
 cp "$rootfs/release" "$rootfs/packages.list" "$dir/"
 rm -rf "$work"
 touch "$dir/.complete"
+# Earlier images and root filesystems of this suite are stale now.
+find "$ZP_CACHE/system" -mindepth 1 -maxdepth 1 -type d \( -name "$suite-*" -o -name "rootfs-$suite-*" \) \
+	! -path "$dir" ! -path "$rootfs" -exec rm -rf {} +
 log "image $dir built ($(($(date +%s) - t0)) s; kernel $release)"
 echo "$dir"
