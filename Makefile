@@ -14,6 +14,9 @@
 #   make install        install the module into the running kernel's tree
 #   make deb            Debian packages zeropage-dkms, zeropage-tools into out/deb/
 #   make check-dkms     the DKMS/packaging tests (debootstrap chroots, QEMU)
+#   make check-system   a Debian 12 system image under Secure Boot (OVMF, shim,
+#                       GRUB, signed kernel, systemd): apt installs the debs,
+#                       DKMS signs, MOK enrolled, reboot, the module loads
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 BED := selftests/bed
@@ -63,7 +66,10 @@ deb:
 check-dkms:
 	selftests/dkms/run.sh
 
-.PHONY: deb check-dkms
+check-system:
+	selftests/system/run.sh
+
+.PHONY: deb check-dkms check-system
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
