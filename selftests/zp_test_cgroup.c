@@ -65,30 +65,6 @@ static int policy_set(const char *mode, const char *cg)
 	return zp_write("cgroups", line, strlen(line));
 }
 
-/* Does the listing of @file have a line ending in " @cg"; its text in @line. */
-static bool listed(const char *file, const char *cg, char *line, size_t size)
-{
-	char path[128], buf[256];
-	size_t n = strlen(cg);
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/mm/zeropage/%s", file);
-	f = fopen(path, "r");
-	if (!f)
-		die("open %s", path);
-	while (!found && fgets(buf, sizeof(buf), f)) {
-		size_t len = strcspn(buf, "\n");
-
-		buf[len] = '\0';
-		found = len > n && buf[len - n - 1] == ' ' && !strcmp(buf + len - n, cg);
-		if (found && line)
-			snprintf(line, size, "%s", buf);
-	}
-	fclose(f);
-	return found;
-}
-
 /*
  * @file's whole listing into @buf (a page and a NUL); its length, or -errno.
  * No stdio: a workload reads it beside its own fault counts.
@@ -111,26 +87,40 @@ static ssize_t listing(const char *file, char *buf)
 }
 
 /*
+ * Does the listing of @file have a line ending in " @cg"; its text in @line.
+ * No stdio (listing()): workloads ask it beside their own fault counts.
+ */
+static bool listed(const char *file, const char *cg, char *line, size_t size)
+{
+	static char buf[4097];
+	size_t n = strlen(cg);
+	char *l, *end;
+
+	if (listing(file, buf) < 0)
+		die("read %s", file);
+	for (l = buf; *l; l = end + 1) {
+		end = strchrnul(l, '\n');
+		if (end - l > (long)n && l[end - l - n - 1] == ' ' && !strncmp(end - n, cg, n)) {
+			if (line)
+				snprintf(line, size, "%.*s", (int)(end - l), l);
+			return true;
+		}
+		if (!*end)
+			break;
+	}
+	return false;
+}
+
+/*
  * The counters (0 zero, 1 private, 2 passed) of @cg's cgroup_stats line
  * into @v; false if it has none.
  */
 static bool policy_counts(const char *cg, long v[3])
 {
-	static char buf[4097];
-	char *line, *end;
-	size_t n = strlen(cg);
+	char line[256];
 
-	if (listing("cgroup_stats", buf) < 0)
-		return false;
-	for (line = buf; *line; line = end + 1) {
-		end = strchrnul(line, '\n');
-		if (end - line > (long)n && line[end - line - n - 1] == ' ' &&
-		    !strncmp(end - n, cg, n))
-			return sscanf(line, "%ld %ld %ld", &v[0], &v[1], &v[2]) == 3;
-		if (!*end)
-			break;
-	}
-	return false;
+	return listed("cgroup_stats", cg, line, sizeof(line)) &&
+	       sscanf(line, "%ld %ld %ld", &v[0], &v[1], &v[2]) == 3;
 }
 
 /* The counter @i (0 zero, 1 private, 2 passed) of @cg's cgroup_stats line. */
