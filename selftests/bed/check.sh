@@ -48,6 +48,11 @@ guest_programs || exit 1
 phase "guest programs"
 
 if [ "$set" = check ]; then	# the host's part: once, in make check
+	"$here/links.sh" "$ZP_OUT/links.tap" >/dev/null
+	grep -E '^(not )?ok - ' "$ZP_OUT/links.tap" | tee -a "$results"
+	grep -q '^# end of suite: links$' "$ZP_OUT/links.tap"
+	tap "links: the docs' links and make targets were checked to the end" $? "see $ZP_OUT/links.tap"
+	phase "docs: links and make targets"
 	"$here/style.sh" "$list" >"$ZP_OUT/style.tap"
 	grep -E '^(not )?ok - ' "$ZP_OUT/style.tap" | tee -a "$results"
 	grep -q '^# end of suite: style$' "$ZP_OUT/style.tap"
