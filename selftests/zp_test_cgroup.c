@@ -24,6 +24,15 @@
 #include "zp_test.h"
 
 #define CG_PAGES ((size_t)1024)
+#define CG_MAX_PAGES ((size_t)4096)	/* huge workloads included */
+/*
+ * Write faults that give no page another frame: the kernel re-validating a
+ * PTE that is already private and writable.  armhf-LPAE 7.2 takes up to 12
+ * per 1024 pages after a never read (issue 29: same frame before and after,
+ * no vmstat migration or reclaim); x86 takes none.  A page that stayed on
+ * the zero page or was copied moves, and is counted apart.
+ */
+#define CG_REVALIDATED_MAX 16L
 #define CG_MAX 65	/* one more than the module's limit on entries */
 #define NEVER_CG "/zp-never"
 #define ALWAYS_CG "/zp-always"
@@ -33,6 +42,7 @@
 struct cg_seen {
 	long read_faults, write_faults, rss_kb, mem_bytes, huge_kb;
 	long counted;	/* the deciding entry's three counters over the reads; -1: none */
+	long moved;	/* pages the write pass gave another frame */
 	size_t zero;
 	int done;
 };
@@ -196,7 +206,8 @@ static pid_t workload(const char *cg, size_t huge, int go, struct cg_seen *seen)
 	pid_t pid = fork_into(cg);
 
 	if (pid == 0) {
-		size_t n = huge ? huge / PAGE : CG_PAGES;
+		static uint64_t frame[CG_MAX_PAGES];
+		size_t n = huge ? huge / PAGE : CG_PAGES, i;
 		long f0, f1, f2, f3, rss0, mem0, counted0;
 		char *p, c;
 
@@ -218,9 +229,13 @@ static pid_t workload(const char *cg, size_t huge, int go, struct cg_seen *seen)
 		seen->rss_kb = rss_anon_kb() - rss0;
 		seen->mem_bytes = mem_current(cg) - mem0;
 		seen->zero = count_zero_pfns(p, n);
+		for (i = 0; i < n && i < CG_MAX_PAGES; i++)
+			frame[i] = pfn_of(p + i * PAGE);
 		f2 = min_faults();
 		touch_write(p, n, 1);
 		f3 = min_faults();
+		for (i = 0, seen->moved = 0; i < n && i < CG_MAX_PAGES; i++)
+			seen->moved += pfn_of(p + i * PAGE) != frame[i];
 		seen->read_faults = f1 - f0;
 		seen->write_faults = f3 - f2;
 		seen->huge_kb = rollup_kb("AnonHugePages:");
@@ -290,9 +305,10 @@ static void expect_never(const char *what, const struct cg_seen *s, bool memcg)
 		tap_result(s->mem_bytes >= (long)(CG_PAGES * PAGE * 9 / 10),
 			   "cgroup %s: memory.current grew on read (want >= %zu, got %ld)", what,
 			   (size_t)(CG_PAGES * PAGE * 9 / 10), s->mem_bytes);
-	tap_result(s->read_faults == (long)CG_PAGES && s->write_faults == 0,
-		   "cgroup %s: one fault per page, on read (want %zu read + 0 write, got %ld + %ld)",
-		   what, CG_PAGES, s->read_faults, s->write_faults);
+	tap_result(s->read_faults == (long)CG_PAGES && s->moved == 0 &&
+		   s->write_faults <= CG_REVALIDATED_MAX,
+		   "cgroup %s: one fault per page, on read (want %zu read, 0 pages moved on write, write faults <= %ld; got %ld, %ld, %ld)",
+		   what, CG_PAGES, CG_REVALIDATED_MAX, s->read_faults, s->moved, s->write_faults);
 	expect_counted(what, s);
 }
 
@@ -307,9 +323,10 @@ static void expect_always(const char *what, const struct cg_seen *s, bool memcg)
 		tap_result(s->mem_bytes < (long)(CG_PAGES * PAGE / 8),
 			   "cgroup %s: memory.current flat on read (want < %zu, got %ld)", what,
 			   (size_t)(CG_PAGES * PAGE / 8), s->mem_bytes);
-	tap_result(s->read_faults == (long)CG_PAGES && s->write_faults == (long)CG_PAGES,
-		   "cgroup %s: two faults per page (want %zu read + %zu write, got %ld + %ld)",
-		   what, CG_PAGES, CG_PAGES, s->read_faults, s->write_faults);
+	tap_result(s->read_faults == (long)CG_PAGES && s->moved == (long)CG_PAGES &&
+		   s->write_faults >= s->moved && s->write_faults - s->moved <= CG_REVALIDATED_MAX,
+		   "cgroup %s: two faults per page (want %zu read, %zu pages moved on write, as many write faults + <= %ld; got %ld, %ld, %ld)",
+		   what, CG_PAGES, CG_PAGES, CG_REVALIDATED_MAX, s->read_faults, s->moved, s->write_faults);
 	expect_counted(what, s);
 }
 
