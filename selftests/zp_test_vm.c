@@ -323,7 +323,12 @@ static void test_vm_ops(void)
 	munlock(q, 2 * n * PAGE);
 	munmap(q, 2 * n * PAGE);
 
-	/* Nothing leaks: 64 MiB read-faulted and unmapped, ten times. */
+	/*
+	 * Nothing leaks: 64 MiB read-faulted (half of it then written) and
+	 * unmapped, ten times: 245760 faults.  1 MiB of MemFree (the noise
+	 * seen is under 300 kB): a leak of one page per fault (960 MiB), or
+	 * even one in every 1000, exceeds it.
+	 */
 	free0 = mem_free_kb();
 	for (int r = 0; r < 10; r++) {
 		size_t big = (64UL << 20) / PAGE;
@@ -333,7 +338,7 @@ static void test_vm_ops(void)
 		touch_write(p, big / 2, 1);
 		munmap(p, big * PAGE);
 	}
-	tap_result(free0 - mem_free_kb() < 8192, "no memory leaked (MemFree: want > -8192 kB, got %+ld kB)",
+	tap_result(free0 - mem_free_kb() < 1024, "no memory leaked (MemFree: want > -1024 kB, got %+ld kB)",
 		   mem_free_kb() - free0);
 }
 
