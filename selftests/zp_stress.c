@@ -471,7 +471,7 @@ static bool kasan_quarantine(void)
 static int storm(const char *name, unsigned int seconds, unsigned int cycles)
 {
 	long v0[ZP_NR_COUNTERS], v1[ZP_NR_COUNTERS], seen[ZP_NR_COUNTERS] = { 0 };
-	long anon0, free0, slab0, anon1, free1, slab1, held;
+	long anon0, free0, slab0, anon1, free1, slab1, held, slack;
 	unsigned long ops = 0, verified = 0, bad = 0, forks = 0, fork_bad = 0;
 	uint64_t rng = (uint64_t)time(NULL) * 2654435761u | 1;
 	unsigned int i, done = 0;
@@ -550,14 +550,22 @@ static int storm(const char *name, unsigned int seconds, unsigned int cycles)
 	tap_result(seen[ZP_ZERO] && seen[ZP_PRIVATE],
 		   "%s: the module answered read faults in both modes", name);
 	/*
-	 * Allowance: page tables, slab and pcp lists still settling.  KASAN
-	 * keeps freed slab objects in its quarantine (up to 1/32 of RAM): there
-	 * the unreclaimable slab the storm's forks left is not counted.
+	 * Allowance: page tables, slab and pcp lists still settling (under
+	 * 1 MiB seen after a storm).  2 MiB: a quick storm's module faults
+	 * are some 15000 on a loaded host, 125000 on an idle one, so a leak
+	 * of one page per fault (60 MiB and more) exceeds it many times over,
+	 * and one in every 20 faults still does.  Load/unload cycles also
+	 * leave the module loader's caches behind (3 MiB seen on 7.x): 6 MiB
+	 * there.
+	 * KASAN keeps freed slab objects in its quarantine (up to 1/32 of
+	 * RAM): there the unreclaimable slab the storm's forks left is not
+	 * counted.
 	 */
 	held = kasan_quarantine() && slab1 > slab0 ? slab1 - slab0 : 0;
-	tap_result(labs(anon1 - anon0) < 2048 && free0 - free1 - held < 16384,
-		   "%s: memory back to baseline (AnonPages %+ld kB, MemFree %+ld kB, SUnreclaim %+ld kB%s)",
-		   name, anon1 - anon0, free1 - free0, slab1 - slab0,
+	slack = cycles ? 6144 : 2048;
+	tap_result(labs(anon1 - anon0) < 2048 && free0 - free1 - held < slack,
+		   "%s: memory back to baseline (AnonPages %+ld kB, MemFree %+ld kB, want > -%ld kB; SUnreclaim %+ld kB%s)",
+		   name, anon1 - anon0, free1 - free0, slack, slab1 - slab0,
 		   held ? ", KASAN quarantine" : "");
 	return zp_failures ? 1 : 0;
 }

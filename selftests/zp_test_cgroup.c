@@ -33,7 +33,7 @@
  * the zero page or was copied moves, and is counted apart.
  */
 #define CG_REVALIDATED_MAX 16L
-#define CG_MAX 65	/* one more than the module's limit on entries */
+#define CG_MAX 65	/* one more than the limit on entries (test_limit) */
 #define NEVER_CG "/zp-never"
 #define ALWAYS_CG "/zp-always"
 #define CHILD_CG NEVER_CG "/child"
@@ -614,13 +614,33 @@ static const char *limit_cg(int i)
 	return cg;
 }
 
+/*
+ * The limit: 64 policies, and no more than a page of the worst-case
+ * cgroup_stats listing, whose line is three counters of up to 20 digits,
+ * three spaces, the path and a newline.  From the listing it starts with,
+ * the test works out exactly how many of its cgroups must be taken: one
+ * entry over (or under) either limit is a failure.
+ */
+#define CG_POLICIES_MAX 64
+#define CG_LINE_WORST(path_len) ((path_len) + 3 * 20 + 3 + 1)
+
 static void test_limit(void)
 {
-	int i, set = 0, err = 0, listed_now = 0;
-	char line[256];
+	int i, set = 0, err = 0, listed_now = 0, had = 0, want;
+	size_t bytes = 0;
+	char line[256], *path;
 	FILE *f;
 
-	/* One entry (ALWAYS_CG) is there already. */
+	/* The policies there already (ALWAYS_CG): "MODE PATH" lines. */
+	f = fopen("/sys/kernel/mm/zeropage/cgroups", "r");
+	while (f && fgets(line, sizeof(line), f) && (path = strchr(line, ' '))) {
+		had++;
+		bytes += CG_LINE_WORST(strcspn(path + 1, "\n"));
+	}
+	if (f)
+		fclose(f);
+	for (want = 0; had + want < CG_POLICIES_MAX && bytes + CG_LINE_WORST(strlen(limit_cg(want))) <= PAGE; want++)
+		bytes += CG_LINE_WORST(strlen(limit_cg(want)));
 	for (i = 0; i < CG_MAX && !err; i++) {
 		if (mkdir(cg_dir(limit_cg(i)), 0755))
 			die("mkdir %s", limit_cg(i));
@@ -632,10 +652,9 @@ static void test_limit(void)
 		listed_now++;
 	if (f)
 		fclose(f);
-	/* 64 entries at most, fewer where the listing would outgrow a page. */
-	tap_result(set >= 32 && set + 1 < CG_MAX && err == -ENOSPC && listed_now == set + 1,
-		   "cgroup: past the limit a policy is refused with ENOSPC (set %d more, then %s; %d listed)",
-		   set, err ? strerror(-err) : "success", listed_now);
+	tap_result(set == want && err == -ENOSPC && listed_now == had + set,
+		   "cgroup: past the limit a policy is refused with ENOSPC (want %d more of %d, then ENOSPC; got %d, then %s; %d listed)",
+		   want, had, set, err ? strerror(-err) : "success", listed_now);
 	while (i--) {
 		policy_set("inherit", limit_cg(i));
 		cg_remove(cg_dir(limit_cg(i)));

@@ -323,7 +323,12 @@ static void test_vm_ops(void)
 	munlock(q, 2 * n * PAGE);
 	munmap(q, 2 * n * PAGE);
 
-	/* Nothing leaks: 64 MiB read-faulted and unmapped, ten times. */
+	/*
+	 * Nothing leaks: 64 MiB read-faulted (half of it then written) and
+	 * unmapped, ten times: 245760 faults.  1 MiB of MemFree (the noise
+	 * seen is under 300 kB): a leak of one page per fault (960 MiB), or
+	 * even one in every 1000, exceeds it.
+	 */
 	free0 = mem_free_kb();
 	for (int r = 0; r < 10; r++) {
 		size_t big = (64UL << 20) / PAGE;
@@ -333,7 +338,7 @@ static void test_vm_ops(void)
 		touch_write(p, big / 2, 1);
 		munmap(p, big * PAGE);
 	}
-	tap_result(free0 - mem_free_kb() < 8192, "no memory leaked (MemFree: want > -8192 kB, got %+ld kB)",
+	tap_result(free0 - mem_free_kb() < 1024, "no memory leaked (MemFree: want > -1024 kB, got %+ld kB)",
 		   mem_free_kb() - free0);
 }
 
@@ -526,12 +531,19 @@ static void test_pkeys(bool never)
 	size_t n = 32, zero;
 	char *p = map_anon(n * PAGE, PROT_READ | PROT_WRITE);
 	struct zp_delta delta;
-	int pkey = pkey_alloc(0, PKEY_DISABLE_WRITE);
+	int pkey = pkey_alloc(0, PKEY_DISABLE_WRITE), err = pkey < 0 ? errno : 0;
 	long *d;
 
+	/* Where the CPU has PKU and the kernel enabled it, no skip. */
+	if (pkey < 0 && cpu_has("pku") && cpu_has("ospke")) {
+		tap_result(false, "pkeys %s: pkey_alloc succeeds on a CPU with pku and ospke (errno %d)",
+			   never ? "never" : "always", err);
+		munmap(p, n * PAGE);
+		return;
+	}
 	if (pkey < 0) {
 		tap_skip("pkeys: a write-disabled key keeps reads on the zero page",
-			 "no protection keys (pkey_alloc failed)");
+			 "no protection keys (pkey_alloc failed, no pku/ospke CPU flags)");
 		munmap(p, n * PAGE);
 		return;
 	}

@@ -72,12 +72,56 @@ phase() {
 	phase_start=$now
 }
 
-# collect NAME DIR RUN QEMU-RC: a guest's TAP (from DIR/report.log, as
-# "NAME: test"); whether RUN's script ended with status 0; whether each
+# ---- plans: how many results each suite must report ----
+# Fixed here, never counted by the suite itself: a suite that silently runs
+# fewer checks (or more) is red.  Rows: SUITE NAME COUNT; NAME a bed
+# kernel's name or * (any kernel, also dkms/run.sh's "SUITE RELEASE"
+# names); the first matching row counts; a run without one fails.  COUNT
+# is every "ok"/"not ok" line, skips included (a skip prints its line).
+# check: the functional guest with its zeropagectl and bench-quick passes
+# (it differs per kernel: hook routes, THP sizes, RT); zeropagectl: that
+# suite's guest alone; stress-*: the stress guest's parts (lib.sh
+# kernel_suites); zeropagectl-host: make -C tools check (bed/check.sh).
+# The rows of 6.1-rt, 6.1-cloud, 6.12-rt and 6.12-trixie are those of
+# make check at ff50d5e plus the swapon check; debug's is 6.1's plus
+# kmemleak's check, until a make check-debug run confirms it.
+ZP_PLANS='
+check            6.1          570
+check            6.1-rt       542
+check            6.1-cloud    567
+check            6.12         610
+check            6.12-rt      576
+check            6.12-trixie  610
+check            7.3          606
+check            debug        571
+zeropagectl      *            83
+stress-main      *            30
+stress-cycle     *            9
+dkms             *            30
+zeropagectl-host *            160
+'
+
+# plan_of SUITE NAME: the results SUITE must report on NAME ("" if no row).
+plan_of() {
+	awk -v s="$1" -v n="$2" '$1 == s && ($2 == n || $2 == "*") { print $3; exit }' <<<"$ZP_PLANS"
+}
+
+# plan_tap NAME SUITE COUNT DETAIL: record whether COUNT results are
+# SUITE's plan on NAME.
+plan_tap() {
+	local want
+	want=$(plan_of "$2" "$1")
+	[ -n "$want" ] && [ "$3" = "$want" ]
+	tap "$1: $2 ran to its fixed plan" $? "$3 results, want ${want:-a row in ZP_PLANS, lib.sh}; $4"
+}
+
+# collect NAME DIR RUN QEMU-RC [PLAN]: a guest's TAP (from DIR/report.log,
+# as "NAME: test"); whether RUN's script ended with status 0; whether each
 # suite it runs said it reached its end (check runs zeropagectl and the
-# bench's quick pass too).
+# bench's quick pass too); whether it reported its plan's number of
+# results (plan_of PLAN, default RUN).
 collect() {
-	local name=$1 dir=$2 run=$3 qrc=$4 suite end
+	local name=$1 dir=$2 run=$3 qrc=$4 plan=${5:-$3} suite end
 	case $run in
 	check) set -- check zeropagectl bench-quick ;;
 	*) set -- "$run" ;;
@@ -93,6 +137,8 @@ collect() {
 		grep -a -q -E "^# end of suite: $suite"$'\r?$' "$dir/report.log" 2>/dev/null
 		tap "$name: suite $suite reached its end" $? "report $dir/report.log"
 	done
+	plan_tap "$name" "$plan" "$(grep -a -c -E '^(not ok|ok) - ' "$dir/report.log" 2>/dev/null)" \
+		"report $dir/report.log"
 }
 
 # console_bad FILE: the lines of a guest console that fail its run (an
@@ -130,10 +176,10 @@ judge_console() {
 
 # boot_judge NAME RELEASE ROOT KO RUN DIR [LABEL]: boot one guest that runs
 # /tests/RUN.sh (guest.sh, same environment), collect its TAP and judge its
-# console (LABEL names the console line, default RUN).
+# console (LABEL names the console line and the plan, default RUN).
 boot_judge() {
 	"$ZP_TOP/selftests/bed/guest.sh" "$2" "$3" "$4" "$5" "$6"
-	collect "$1" "$6" "$5" $?
+	collect "$1" "$6" "$5" $? "${7:-$5}"
 	judge_console "$1" "$6" "${7:-$5}"
 }
 
@@ -199,7 +245,7 @@ kernel_suites() {
 			boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" zeropagectl "$kout/$suite" ;;
 		stress-main)
 			ZP_GUEST_APPEND="zp.stress.part=main $long" ZP_GUEST_TIMEOUT=${long:+1500} \
-				boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" stress "$kout/$suite" ;;
+				boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" stress "$kout/$suite" "$suite" ;;
 		stress-cycle)
 			ZP_GUEST_CPUS=2 ZP_GUEST_ACCEL=tcg,thread=single ZP_GUEST_TIMEOUT=${long:+2400} \
 				ZP_GUEST_APPEND="preempt=full zp.stress.part=cycle zp.stress.cycles=$cycles $long" \

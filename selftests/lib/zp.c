@@ -512,6 +512,35 @@ long meminfo_kb(const char *key)
 	return status_kb("/proc/meminfo", key);
 }
 
+/* Some swap device or file is on (/proc/swaps lists one). */
+bool swap_on(void)
+{
+	char buf[512];
+
+	return read_text("/proc/swaps", buf, sizeof(buf)) && strchr(buf, '\n') &&
+	       strchr(buf, '\n')[1];
+}
+
+/* The first CPU's "flags" line in /proc/cpuinfo has the word @flag. */
+bool cpu_has(const char *flag)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096], *word, *save;
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5) || !strchr(line, ':'))
+			continue;
+		for (word = strtok_r(strchr(line, ':') + 1, " \t\n", &save); word && !found;
+		     word = strtok_r(NULL, " \t\n", &save))
+			found = !strcmp(word, flag);
+		break;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 double now_s(void)
 {
 	struct timespec ts;

@@ -92,6 +92,9 @@ long mem_free_kb(void);
 long meminfo_kb(const char *key);
 long min_faults(void);
 double now_s(void);
+/* Swap is on; the CPU flag @flag of /proc/cpuinfo is set (x86: pku, ospke). */
+bool swap_on(void);
+bool cpu_has(const char *flag);
 
 /* xorshift64*: cheap per-thread randomness; *state must not start at 0. */
 uint64_t rnd(uint64_t *state);
