@@ -95,7 +95,7 @@ check            6.12-trixie  610
 check            7.3          606
 check            debug        571
 zeropagectl      *            83
-stress-main      *            30
+stress-main      *            38
 stress-cycle     *            9
 dkms             *            30
 zeropagectl-host *            160

@@ -66,13 +66,18 @@ phase() {
 	tap_diag "$name: $(( $(date +%s) - t0 )) s"
 }
 
+# load PHASE / unload PHASE: the module in and out around a phase, each a
+# check: a phase run without the module would pass on the stock kernel.
+load() { tap_check "stress $1: the module loads" zp_load; }
+unload() { tap_check "stress $1: the module unloads" zp_unload; }
+
 dmesg -c >/dev/null
 tap_check "stress: starts with the module unloaded" sh -c '! grep -q "^zeropage " /proc/modules'
 
 part_main() {
-	zp_load
+	load storm
 	phase storm zp_stress storm $STORM_S
-	zp_unload
+	unload storm
 	kernel_clean "stress storm"
 
 	# The OOM reports go to the log only: on the console their stack
@@ -80,24 +85,24 @@ part_main() {
 	# reports' windows included; quick and long: one kill per round).
 	read -r printk _ </proc/sys/kernel/printk
 	echo 3 >/proc/sys/kernel/printk
-	zp_load
+	load oom
 	phase oom zp_stress oom $OOM_ROUNDS
-	zp_unload
+	unload oom
 	echo "$printk" >/proc/sys/kernel/printk
 	kernel_clean "stress oom" $OOM_ROUNDS
 
 	phase uffd-stock zp_stress uffd $UFFD_ROUNDS
-	zp_load
+	load uffd
 	phase uffd-always zp_stress uffd $UFFD_ROUNDS
 	echo never >$ZP_SYS/enabled
 	phase uffd-never zp_stress uffd $UFFD_ROUNDS
-	zp_unload
+	unload uffd
 	kernel_clean "stress uffd"
 
-	zp_load
+	load fuzz
 	phase fuzz-sysfs zp_sysfs_fuzz sysfs $FUZZ_N $SEED
 	phase unpriv zpctl-asuser 65534 zp_sysfs_fuzz unpriv
-	zp_unload
+	unload fuzz
 	phase fuzz-params zp_sysfs_fuzz params $PARAM_N $SEED
 	kernel_clean "fuzz"
 }
