@@ -179,6 +179,16 @@ static inline unsigned long *zp_regs_argp(struct pt_regs *regs, unsigned int n)
 	return &regs->a0 + n;		/* riscv */
 #endif
 }
+
+/* Argument @n of a probed function, at its first instruction. */
+static inline unsigned long zp_regs_arg(struct pt_regs *regs, unsigned int n)
+{
+#ifdef CONFIG_X86
+	return regs_get_kernel_argument(regs, n);
+#else
+	return *zp_regs_argp(regs, n);
+#endif
+}
 #endif
 
 /*
@@ -254,20 +264,17 @@ static inline int zp_kprobe_done(struct kprobe *kp, struct pt_regs *regs)
 #endif
 
 /*
- * Portability glue between hooks.c, fault.c and pte_glue.c.
- *
- * zp_kernel_function() (hooks.c): the address of a kernel function,
- * exported or not (0 if unknown).  zp_arch_ready() (pte_glue.c): at load,
- * check that mprotect() keeps zero-page PTEs special, and find the kernel
- * helpers that this architecture keeps out of line and unexported but the
- * PTE writes need; pr_err() and an error refuse the load.
- * zp_mm_fault_prepare() (fault.c): the module's part of a private anonymous
- * read fault before handle_mm_fault() runs; returns the flags to run it with.
+ * arch.c: the capability-table verdict for this machine; zp_arch_check()
+ * refuses the load (pr_err() and an error) where the table says no.
  */
-unsigned long zp_kernel_function(const char *name);
+int zp_arch_check(void);
+const char *zp_arch_verdict(void);
+
+/*
+ * pte_glue.c: at load, check that mprotect() keeps zero-page PTEs special,
+ * and find the kernel helpers that this architecture keeps out of line and
+ * unexported but the PTE writes need; pr_err() and an error refuse the load.
+ */
 int zp_arch_ready(void);
-struct vm_area_struct;
-unsigned int zp_mm_fault_prepare(struct vm_area_struct *vma, unsigned long address,
-				 unsigned int flags);
 
 #endif /* ZEROPAGE_ARCH_H */

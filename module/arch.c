@@ -3,7 +3,6 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 
-#include "zeropage.h"
 #include "zeropage_arch.h"
 
 static const struct zp_arch_cap zp_arch_table[] = ZP_ARCH_TABLE;

@@ -31,8 +31,9 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
-#include "zeropage.h"
 #include "zeropage_compat.h"
+#include "zp_modes.h"
+#include "zp_policy.h"
 
 #ifndef CONFIG_CGROUPS
 #error "zeropage needs CONFIG_CGROUPS"

@@ -20,12 +20,14 @@
 #include <linux/userfaultfd_k.h>
 #include <asm/mmu_context.h>
 
-#include "zeropage.h"
 #include "zeropage_arch.h"
 #include "zeropage_compat.h"
-
-int zp_mode = ZP_MODE_ALWAYS;
-unsigned int zp_fault_around_bytes = PAGE_SIZE;
+#include "zp_fault.h"
+#include "zp_inflight.h"
+#include "zp_modes.h"
+#include "zp_policy.h"
+#include "zp_stats.h"
+#include "zp_symbols.h"
 
 /* A PTE table the module may walk: present, not huge, not corrupt. */
 static inline bool zp_pmd_is_table(pmd_t pmdval)
@@ -301,7 +303,7 @@ vm_fault_t zp_do_anonymous_page(struct vm_fault *vmf)
 	 */
 	if (zp_pte_locked(vmf->vma, vmf->pmd, vmf->address) == ZP_PTE_UNSTABLE)
 		ret = VM_FAULT_SIGBUS;
-	zp_hook_exit(ZP_ANON_TAKES_REF);
+	zp_diversion_end(ZP_ANON_TAKES_REF);
 	return ret;
 }
 
@@ -335,7 +337,7 @@ static pmd_t *zp_find_pmd(struct mm_struct *mm, unsigned long addr)
 /* transparent_hugepage_flags (not exported), found at attach; NULL: unknown. */
 static unsigned long *zp_thp_flags;
 
-void zp_mm_fault_init(void)
+void zp_find_thp_flags(void)
 {
 	/* A data symbol: kallsyms knows it only with CONFIG_KALLSYMS_ALL. */
 	WRITE_ONCE(zp_thp_flags,
@@ -361,7 +363,7 @@ static bool zp_thp_enabled_for(struct vm_area_struct *vma)
 		(vma->vm_flags & VM_HUGEPAGE));
 }
 #else
-void zp_mm_fault_init(void)
+void zp_find_thp_flags(void)
 {
 }
 
@@ -499,7 +501,7 @@ vm_fault_t zp_handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 
 	flags = zp_mm_fault_prepare(vma, address, flags);
 	ret = handle_mm_fault(vma, address, flags, regs);
-	zp_hook_exit(true);
+	zp_diversion_end(true);
 	return ret;
 }
 
@@ -547,7 +549,7 @@ vm_fault_t zp_finish_read_fault(struct vm_area_struct *vma, unsigned long addres
 
 	if (zp_pte_locked(vma, pmdp, address) == ZP_PTE_UNSTABLE)
 		ret = VM_FAULT_SIGBUS;
-	zp_hook_exit(ZP_ANON_TAKES_REF);
+	zp_diversion_end(ZP_ANON_TAKES_REF);
 	return ret;
 }
 

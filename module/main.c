@@ -10,6 +10,10 @@
 #include <linux/moduleparam.h>
 
 #include "zeropage.h"
+#include "zeropage_arch.h"
+#include "zp_hooks.h"
+#include "zp_modes.h"
+#include "zp_policy.h"
 
 static int zp_mode_param_set(const char *val, const struct kernel_param *kp)
 {

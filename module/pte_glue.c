@@ -10,6 +10,7 @@
 
 #include "zeropage_arch.h"
 #include "zeropage_compat.h"
+#include "zp_symbols.h"
 
 /*
  * Kernel helpers behind set_pte_at(), update_mmu_cache() and the page-table

@@ -10,7 +10,7 @@
  *   zp_sysfs_fuzz unpriv          as a non-root user: every read works,
  *                                 every write, load and unload is refused
  *
- * An oracle written from the parser's contract (SPEC §2.1, sysfs.c: one
+ * An oracle written from the parser's contract (SPEC §2.1, modes.c: one
  * word, at most one trailing newline, no NUL) predicts every outcome; the
  * state read back after each attempt must be what the last valid one set.
  * sysfs and params also read /dev/kmsg from their start: nothing above

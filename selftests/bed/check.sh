@@ -63,6 +63,11 @@ if [ "$set" = check ]; then	# the host's part: once, in make check
 	grep -q '^# end of suite: compat$' "$ZP_OUT/compat.tap"
 	tap "compat: the fail-closed probe checks ran to their end" $? "see $ZP_OUT/compat.tap"
 	phase "compat header: probes fail closed"
+	"$here/layers.sh" "$list" >"$ZP_OUT/layers.tap"
+	grep -E '^(not )?ok - ' "$ZP_OUT/layers.tap" | tee -a "$results"
+	grep -q '^# end of suite: layers$' "$ZP_OUT/layers.tap"
+	tap "layers: the floor checks ran to their end" $? "see $ZP_OUT/layers.tap"
+	phase "layers: no call up a floor, no circle"
 
 	# zeropagectl on the host: its own tests (they must exit 0 and reach
 	# the fixed plan in lib.sh, not the one they print), then a bounded
