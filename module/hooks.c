@@ -215,7 +215,7 @@ static const char *zp_attach_error(int err)
 
 int zp_hooks_attach(const char *strategy)
 {
-	char passed_over[160] = "";	/* why auto took a later strategy */
+	char passed_over[256] = "";	/* why auto took a later strategy */
 	const char *cow_kind;
 	size_t len = 0;
 	int i, ret;
@@ -247,10 +247,13 @@ int zp_hooks_attach(const char *strategy)
 				 s->target, zp_attach_error(ret));
 	}
 	if (ret) {
-		if (!forced)
-			strategy = "tried do_anonymous_page, __handle_mm_fault, handle_mm_fault";
-		pr_err("refusing to load: no usable fault hook (%s): %s\n",
-		       strategy, zp_attach_error(ret));
+		/* auto: each candidate with its own reason, as on success */
+		if (forced)
+			pr_err("refusing to load: no usable fault hook (%s): %s\n",
+			       strategy, zp_attach_error(ret));
+		else
+			pr_err("refusing to load: no usable fault hook:%s\n",
+			       passed_over + 1);
 		zp_inflight_exit();
 		return ret;
 	}

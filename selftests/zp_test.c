@@ -450,6 +450,10 @@ int main(int argc, char **argv)
 		return load_module(argv[2], argc - 3, argv + 3);
 	if (!strcmp(what, "twin") && argc > 3)
 		return make_twin(argv[2], argv[3]);
+	if (!strcmp(what, "squatted")) {	/* loads the module itself */
+		test_squatted();
+		return zp_failures ? 1 : 0;
+	}
 	span = zp_table_span();
 	if (!strcmp(what, "geometry")) {
 		printf("%lu %lu %d\n", PAGE, span, PAGE / (span / PAGE) > sizeof(long));
@@ -488,7 +492,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "around") && argc > 2) {
 		test_around(strtoul(argv[2], NULL, 0));
 	} else {
-		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|cgroup|audit|audit-violation|unstable|unload-waits|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
+		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|cgroup|audit|audit-violation|unstable|unload-waits|squatted|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
 		return 2;
 	}
 	return zp_failures ? 1 : 0;

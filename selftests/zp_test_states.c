@@ -236,3 +236,36 @@ void test_unload_waits(void)
 	close(ready[0]);
 	close(go_on[1]);
 }
+
+/*
+ * hook=auto where another ftrace user (a live patch, say) redirects every
+ * fault function the module could hook: the load fails with EBUSY and one
+ * line gives each candidate its reason; once that user is gone, it loads.
+ */
+void test_squatted(void)
+{
+	int fd = testmod_open(), kmsgfd, err;
+	char line[512];
+	bool said;
+
+	kmsgfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsgfd < 0 || lseek(kmsgfd, 0, SEEK_END) < 0)
+		die("/dev/kmsg");
+	if (ioctl(fd, ZPT_SQUAT))
+		die("ZPT_SQUAT");
+	err = zp_module_load("");
+	said = kmsg_find(kmsgfd, "zeropage: refusing to load: no usable fault hook:", line, sizeof(line));
+	tap_result(err == -EBUSY,
+		   "squatted: hook=auto refused with EBUSY where another ftrace user redirects every candidate (got %d)",
+		   err);
+	tap_result(said && strstr(line, "hook: not do_anonymous_page: ") &&
+		   strstr(line, "; not __handle_mm_fault: ") &&
+		   strstr(line, "; not handle_mm_fault: another ftrace user"),
+		   "squatted: one line gives each candidate its reason (%s)", said ? line : "no such line");
+	close(fd);
+	err = zp_module_load("");
+	tap_result(err == 0, "squatted: loads once the other user is gone (%d)", err);
+	if (!err && zp_module_unload())
+		die("unload after the squatted test");
+	close(kmsgfd);
+}

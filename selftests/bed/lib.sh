@@ -86,14 +86,14 @@ phase() {
 # make check at ff50d5e plus the swapon check; debug's is 6.1's plus
 # kmemleak's check, until a make check-debug run confirms it.
 ZP_PLANS='
-check            6.1          570
-check            6.1-rt       542
-check            6.1-cloud    567
-check            6.12         610
-check            6.12-rt      576
-check            6.12-trixie  610
-check            7.3          606
-check            debug        571
+check            6.1          573
+check            6.1-rt       545
+check            6.1-cloud    570
+check            6.12         613
+check            6.12-rt      579
+check            6.12-trixie  613
+check            7.3          609
+check            debug        574
 zeropagectl      *            83
 stress-main      *            38
 stress-cycle     *            9

@@ -6,7 +6,10 @@
  *  - an mm the OOM reaper is tearing down (MMF_UNSTABLE), where a read
  *    fault must raise SIGBUS, as the kernel's do_anonymous_page() does;
  *  - a zero-page PTE without the special bit, which the audit
- *    (vm_normal_page probe) must report.
+ *    (vm_normal_page probe) must report;
+ *  - another ftrace user redirecting every fault function the module can
+ *    hook, as a live patch would: hook=auto must refuse, saying why for
+ *    each candidate.
  *
  * Test bed only (selftests/kmod): it is never packaged.  The PTE it writes
  * is not counted in the mm's RSS and must be cleared with ZPT_CLEAR_PTE
@@ -14,9 +17,11 @@
  * page for a normal page.
  */
 #include <linux/fs.h>
+#include <linux/ftrace.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #ifndef ZP_HAVE_MM_FLAGS_SET
 #include <linux/sched/coredump.h>
@@ -60,6 +65,55 @@ static int zpt_on_pte(unsigned long addr, pte_fn_t fn)
 	return ret;
 }
 
+static void notrace zpt_squat_func(unsigned long ip, unsigned long parent_ip,
+				   struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+}
+
+/* Redirecting (IPMODIFY): the module's own fault ops then get EBUSY. */
+static struct ftrace_ops zpt_squat_ops = {
+	.func = zpt_squat_func,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+};
+
+static DEFINE_MUTEX(zpt_squat_lock);
+static struct file *zpt_squatter;	/* the open file holding the ops */
+
+static int zpt_squat(struct file *file)
+{
+	static const char *const targets[] = {
+		"do_anonymous_page", "__handle_mm_fault", "handle_mm_fault",
+	};
+	int i, found = 0, ret = -EBUSY;
+
+	mutex_lock(&zpt_squat_lock);
+	if (zpt_squatter)
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(targets); i++)	/* absent where inlined */
+		found += !ftrace_set_filter(&zpt_squat_ops, (unsigned char *)targets[i],
+					    strlen(targets[i]), 0);
+	ret = found ? register_ftrace_function(&zpt_squat_ops) : -ENOENT;
+	if (ret)
+		ftrace_free_filter(&zpt_squat_ops);
+	else
+		zpt_squatter = file;
+out:
+	mutex_unlock(&zpt_squat_lock);
+	return ret;
+}
+
+static int zpt_release(struct inode *inode, struct file *file)
+{
+	mutex_lock(&zpt_squat_lock);
+	if (zpt_squatter == file) {
+		unregister_ftrace_function(&zpt_squat_ops);
+		ftrace_free_filter(&zpt_squat_ops);
+		zpt_squatter = NULL;
+	}
+	mutex_unlock(&zpt_squat_lock);
+	return 0;
+}
+
 static long zpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	switch (cmd) {
@@ -74,6 +128,8 @@ static long zpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return zpt_on_pte(arg, zpt_set_plain_zero);
 	case ZPT_CLEAR_PTE:
 		return zpt_on_pte(arg, zpt_clear);
+	case ZPT_SQUAT:
+		return zpt_squat(file);
 	default:
 		return -ENOTTY;
 	}
@@ -82,6 +138,7 @@ static long zpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static const struct file_operations zpt_fops = {
 	.owner = THIS_MODULE,
 	.unlocked_ioctl = zpt_ioctl,
+	.release = zpt_release,
 };
 
 static struct miscdevice zpt_dev = {

@@ -17,5 +17,10 @@
 #define ZPT_MAP_PLAIN_ZERO	_IO('z', 2)
 /* Clear the PTE ZPT_MAP_PLAIN_ZERO set, before the mapping goes away. */
 #define ZPT_CLEAR_PTE		_IO('z', 3)
+/*
+ * Hold redirecting ftrace ops (as a live patch does) on every fault
+ * function the module can hook, until the file is closed; no argument.
+ */
+#define ZPT_SQUAT		_IO('z', 4)
 
 #endif

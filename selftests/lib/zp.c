@@ -614,8 +614,16 @@ int zp_module_unload(void)
  */
 bool zp_unload_report(int kmsg, unsigned long *returned, unsigned long *inflight)
 {
-	char rec[1024];
-	const char *msg;
+	char msg[256];
+
+	return kmsg_find(kmsg, "zeropage: unload: ", msg, sizeof(msg)) &&
+	       sscanf(msg, "zeropage: unload: %lu diverted faults returned while unloading, %lu of them",
+		      returned, inflight) == 2;
+}
+
+bool kmsg_find(int kmsg, const char *text, char *out, size_t len)
+{
+	char rec[1024], *msg, *end;
 	bool found = false;
 	ssize_t n;
 
@@ -623,10 +631,14 @@ bool zp_unload_report(int kmsg, unsigned long *returned, unsigned long *inflight
 		if (n < 0)
 			continue;	/* records overwritten before we read them */
 		rec[n] = '\0';
-		msg = strstr(rec, "zeropage: unload: ");
-		if (msg && sscanf(msg, "zeropage: unload: %lu diverted faults returned while unloading, %lu of them",
-				  returned, inflight) == 2)
-			found = true;
+		msg = strstr(rec, text);
+		if (!msg)
+			continue;
+		end = strchr(msg, '\n');
+		if (end)
+			*end = '\0';
+		snprintf(out, len, "%s", msg);
+		found = true;
 	}
 	return found;
 }

@@ -124,6 +124,11 @@ int zp_module_load(const char *params);
 int zp_module_unload(void);
 /* The unload's report: faults returned while unloading, in flight as it began. */
 bool zp_unload_report(int kmsg, unsigned long *returned, unsigned long *inflight);
+/*
+ * The last kernel message from @kmsg (/dev/kmsg opened non-blocking, read
+ * up to its end) containing @text, from @text on, into @out.
+ */
+bool kmsg_find(int kmsg, const char *text, char *out, size_t len);
 bool zp_module_loaded(void);
 
 /* Read @n pages from @p, return the sum of the first byte of each. */
