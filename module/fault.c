@@ -29,11 +29,16 @@
 #include "zp_stats.h"
 #include "zp_symbols.h"
 
-/* A PTE table the module may walk: present, not huge, not corrupt. */
+/* A PMD entry pointing to a PTE table, as gup_fast's gup_pmd_range() sees it. */
+static inline bool zp_pmd_points_to_table(pmd_t pmdval)
+{
+	return pmd_present(pmdval) && !pmd_trans_huge(pmdval) && !zp_pmd_devmap(pmdval);
+}
+
+/* A PTE table the module may lock and write to: not corrupt either. */
 static inline bool zp_pmd_is_table(pmd_t pmdval)
 {
-	return pmd_present(pmdval) && !pmd_trans_huge(pmdval) &&
-	       !zp_pmd_devmap(pmdval) && !pmd_bad(pmdval);
+	return zp_pmd_points_to_table(pmdval) && !pmd_bad(pmdval);
 }
 
 static inline pte_t zp_zero_pte(struct vm_area_struct *vma, unsigned long addr)
@@ -110,27 +115,6 @@ static inline void zp_pte_unmap(pte_t *ptep)
 #ifdef CONFIG_HIGHPTE
 	kunmap_local(ptep);
 #endif
-}
-
-/*
- * Is the PTE of @addr none, read without its lock?  Only a hint, for a
- * decision the kernel or zp_pte_locked() makes again under the lock.
- */
-static bool zp_pte_none_lockless(pmd_t *pmdp, unsigned long addr)
-{
-	bool none = false;
-	pmd_t pmdval;
-	pte_t *ptep;
-
-	zp_pte_table_enter();
-	pmdval = zp_pmdp_get_lockless(pmdp);
-	if (zp_pmd_is_table(pmdval)) {
-		ptep = zp_pte_map(pmdval, addr);
-		none = pte_none(ptep_get(ptep));
-		zp_pte_unmap(ptep);
-	}
-	zp_pte_table_exit();
-	return none;
 }
 
 /*
@@ -314,23 +298,67 @@ bool zp_mm_fault_route(struct vm_area_struct *vma, unsigned int flags)
 	return zp_is_read_fault(flags) && zp_private_anon(vma);
 }
 
-/* The PMD entry covering @addr, or NULL where a level above it is missing. */
+/*
+ * The PMD entry covering @addr, or NULL where a level above it is missing
+ * or a leaf.  The checks of the kernel's lockless walk (gup_pgd_range() and
+ * below in gup_fast), which leaves corrupt entries to the locked walk: the
+ * fault's mmap or VMA lock keeps these levels in place.
+ */
 static pmd_t *zp_find_pmd(struct mm_struct *mm, unsigned long addr)
 {
 	pgd_t *pgd = pgd_offset(mm, addr);
 	p4d_t *p4d;
 	pud_t *pud, pudval;
 
-	if (pgd_none(*pgd) || pgd_bad(*pgd))
+	if (pgd_none(READ_ONCE(*pgd)))
 		return NULL;
 	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(*p4d) || p4d_bad(*p4d))
+	if (p4d_none(READ_ONCE(*p4d)))
 		return NULL;
 	pud = pud_offset(p4d, addr);
 	pudval = READ_ONCE(*pud);
-	if (pud_none(pudval) || pud_bad(pudval))
+	if (!pud_present(pudval) || pud_leaf(pudval))
 		return NULL;
 	return pmd_offset(pud, addr);
+}
+
+/* What the early routes find at a fault's address (see zp_peek()). */
+enum zp_slot {
+	ZP_SLOT_NO_TABLE,	/* no PTE table: the kernel's to allocate */
+	ZP_SLOT_EMPTY,		/* a table whose entry is none: a missing page */
+	ZP_SLOT_USED,		/* present, swap or marker: not a missing page */
+	ZP_SLOT_OTHER,		/* a huge or changing PMD: not a 4 KiB fault */
+};
+
+/*
+ * @addr's slot and its PMD entry (*@pmdpp; NULL where a level above is
+ * missing), read once and without locks: a hint for a decision that the
+ * kernel or zp_pte_locked() makes again under the PTE lock.
+ */
+static enum zp_slot zp_peek(struct mm_struct *mm, unsigned long addr,
+			    pmd_t **pmdpp)
+{
+	pmd_t *pmdp = zp_find_pmd(mm, addr);
+	enum zp_slot slot;
+	pmd_t pmdval;
+	pte_t *ptep;
+
+	*pmdpp = pmdp;
+	if (!pmdp)
+		return ZP_SLOT_NO_TABLE;
+	zp_pte_table_enter();
+	pmdval = zp_pmdp_get_lockless(pmdp);
+	if (pmd_none(pmdval)) {
+		slot = ZP_SLOT_NO_TABLE;
+	} else if (!zp_pmd_points_to_table(pmdval)) {
+		slot = ZP_SLOT_OTHER;
+	} else {
+		ptep = zp_pte_map(pmdval, addr);
+		slot = pte_none(ptep_get(ptep)) ? ZP_SLOT_EMPTY : ZP_SLOT_USED;
+		zp_pte_unmap(ptep);
+	}
+	zp_pte_table_exit();
+	return slot;
 }
 
 #ifdef ZP_THP_FLAGS_DECIDE
@@ -402,16 +430,14 @@ static bool zp_thp_possible(struct vm_area_struct *vma, unsigned long addr)
  * the kernel falls back, counted here once (zp_huge_read_fault() then sees
  * a write).
  */
-static unsigned int zp_never_flags(struct vm_area_struct *vma, pmd_t *pmdp,
-				   pmd_t pmdval, unsigned long addr,
-				   unsigned int flags, struct zp_policy *policy)
+static unsigned int zp_never_flags(struct vm_area_struct *vma, enum zp_slot slot,
+				   unsigned long addr, unsigned int flags,
+				   struct zp_policy *policy)
 {
-	if (pmd_none(pmdval)) {
-		if (!policy && zp_thp_possible(vma, addr))
-			goto pass;
-	} else if (!zp_pte_none_lockless(pmdp, addr)) {
+	if (slot == ZP_SLOT_USED)
 		return flags;		/* not a missing-page fault */
-	}
+	if (slot == ZP_SLOT_NO_TABLE && !policy && zp_thp_possible(vma, addr))
+		goto pass;
 	if (!zp_never_maps_private(vma))
 		goto pass;
 	zp_count_for(ZP_STAT_PRIVATE_MAPPED, policy);
@@ -431,21 +457,21 @@ static __always_inline pmd_t *zp_early_decide(struct vm_area_struct *vma,
 					      unsigned int *flags,
 					      struct zp_policy *policy)
 {
-	pmd_t *pmdp = zp_find_pmd(vma->vm_mm, address);
-	pmd_t pmdval = pmdp ? zp_pmdp_get_lockless(pmdp) : __pmd(0);
+	pmd_t *pmdp;
+	enum zp_slot slot = zp_peek(vma->vm_mm, address, &pmdp);
 
-	if (!pmd_none(pmdval) && !zp_pmd_is_table(pmdval))
-		return NULL;	/* huge or changing PMD: not a 4 KiB fault */
+	if (slot == ZP_SLOT_OTHER)
+		return NULL;
 	if (zp_mode_for(policy) == ZP_MODE_NEVER) {
-		*flags = zp_never_flags(vma, pmdp, pmdval, address, *flags, policy);
+		*flags = zp_never_flags(vma, slot, address, *flags, policy);
 		return NULL;
 	}
-	if (pmd_none(pmdval) || mm_forbids_zeropage(vma->vm_mm)) {
+	if (slot == ZP_SLOT_NO_TABLE || mm_forbids_zeropage(vma->vm_mm)) {
 		zp_count_for(ZP_STAT_PASSED, policy);
 		return NULL;
 	}
 	/* Swap-in, NUMA hinting, a spurious fault: not a missing page. */
-	if (!zp_pte_none_lockless(pmdp, address))
+	if (slot == ZP_SLOT_USED)
 		return NULL;
 	zp_policy_count_zero(policy);
 	return pmdp;

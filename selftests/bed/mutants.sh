@@ -64,7 +64,7 @@ mutate() {
 		echo "the patch touches more than module/ and include/"
 		return 1
 	fi
-	patch -p1 --batch --fuzz=0 --no-backup-if-mismatch -d "$2" -i "$1" >/dev/null 2>&1 ||
+	patch -p1 --batch --forward --fuzz=0 --no-backup-if-mismatch -d "$2" -i "$1" >/dev/null 2>&1 ||
 		{ echo "the patch does not apply"; return 1; }
 }
 
