@@ -12,6 +12,7 @@
  */
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "zeropage_arch.h"
@@ -39,19 +40,28 @@ static void notrace zp_nop_thunk(unsigned long ip, unsigned long parent_ip,
  */
 bool zp_ftrace_off(void)
 {
-	static struct ftrace_ops probe = {
-		.func = zp_nop_thunk,
-		.flags = FTRACE_OPS_FL_PERMANENT,
-	};
 	unsigned char target[] = "handle_mm_fault";
+	struct ftrace_ops *probe;
 	int ret;
 
-	if (ftrace_set_filter(&probe, target, strlen(target), 1))
-		return false;	/* not traceable: the strategies will say */
-	ret = register_ftrace_function(&probe);
-	if (!ret)
-		unregister_ftrace_function(&probe);
-	ftrace_free_filter(&probe);
+	/*
+	 * A new ops each time: ftrace_free_filter() frees the filter but
+	 * leaves the ops pointing at it, so a second ftrace_set_filter() on
+	 * the same ops would free it again (hook=auto asks once per EBUSY).
+	 */
+	probe = kzalloc(sizeof(*probe), GFP_KERNEL);
+	if (!probe)
+		return false;
+	probe->func = zp_nop_thunk;
+	probe->flags = FTRACE_OPS_FL_PERMANENT;
+	ret = ftrace_set_filter(probe, target, strlen(target), 1);
+	if (!ret) {
+		ret = register_ftrace_function(probe);
+		if (!ret)
+			unregister_ftrace_function(probe);
+	}	/* else not traceable: the strategies will say */
+	ftrace_free_filter(probe);
+	kfree(probe);
 	return ret == -EBUSY;
 }
 

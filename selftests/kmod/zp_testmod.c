@@ -23,6 +23,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #ifndef ZP_HAVE_MM_FLAGS_SET
 #include <linux/sched/coredump.h>
 #endif
@@ -70,33 +71,49 @@ static void notrace zpt_squat_func(unsigned long ip, unsigned long parent_ip,
 {
 }
 
-/* Redirecting (IPMODIFY): the module's own fault ops then get EBUSY. */
-static struct ftrace_ops zpt_squat_ops = {
-	.func = zpt_squat_func,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
-};
-
 static DEFINE_MUTEX(zpt_squat_lock);
 static struct file *zpt_squatter;	/* the open file holding the ops */
+static struct ftrace_ops *zpt_squat_ops;
+
+/* A new ops each squat: ftrace_free_filter() leaves the ops unusable. */
+static struct ftrace_ops *zpt_squat_ops_new(void)
+{
+	struct ftrace_ops *ops = kzalloc(sizeof(*ops), GFP_KERNEL);
+
+	if (ops) {
+		ops->func = zpt_squat_func;
+		/* Redirecting (IPMODIFY): the module's fault ops get EBUSY. */
+		ops->flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY;
+	}
+	return ops;
+}
 
 static int zpt_squat(struct file *file)
 {
 	static const char *const targets[] = {
 		"do_anonymous_page", "__handle_mm_fault", "handle_mm_fault",
 	};
+	struct ftrace_ops *ops;
 	int i, found = 0, ret = -EBUSY;
 
 	mutex_lock(&zpt_squat_lock);
 	if (zpt_squatter)
 		goto out;
+	ret = -ENOMEM;
+	ops = zpt_squat_ops_new();
+	if (!ops)
+		goto out;
 	for (i = 0; i < ARRAY_SIZE(targets); i++)	/* absent where inlined */
-		found += !ftrace_set_filter(&zpt_squat_ops, (unsigned char *)targets[i],
+		found += !ftrace_set_filter(ops, (unsigned char *)targets[i],
 					    strlen(targets[i]), 0);
-	ret = found ? register_ftrace_function(&zpt_squat_ops) : -ENOENT;
-	if (ret)
-		ftrace_free_filter(&zpt_squat_ops);
-	else
+	ret = found ? register_ftrace_function(ops) : -ENOENT;
+	if (ret) {
+		ftrace_free_filter(ops);
+		kfree(ops);
+	} else {
 		zpt_squatter = file;
+		zpt_squat_ops = ops;
+	}
 out:
 	mutex_unlock(&zpt_squat_lock);
 	return ret;
@@ -106,8 +123,9 @@ static int zpt_release(struct inode *inode, struct file *file)
 {
 	mutex_lock(&zpt_squat_lock);
 	if (zpt_squatter == file) {
-		unregister_ftrace_function(&zpt_squat_ops);
-		ftrace_free_filter(&zpt_squat_ops);
+		unregister_ftrace_function(zpt_squat_ops);
+		ftrace_free_filter(zpt_squat_ops);
+		kfree(zpt_squat_ops);
 		zpt_squatter = NULL;
 	}
 	mutex_unlock(&zpt_squat_lock);
