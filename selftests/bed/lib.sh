@@ -88,7 +88,7 @@ phase() {
 ZP_PLANS='
 check            6.1          573
 check            6.1-rt       545
-check            6.1-cloud    570
+check            6.1-cloud    573
 check            6.12         613
 check            6.12-rt      579
 check            6.12-trixie  613
