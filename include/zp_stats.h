@@ -3,6 +3,7 @@
 #ifndef ZP_STATS_H
 #define ZP_STATS_H
 
+#include <linux/irqflags.h>	/* ppc64's this_cpu ops need it first */
 #include <linux/percpu.h>
 
 /* Order and names of stats/ files, then the counters only unload reports. */

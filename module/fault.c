@@ -310,10 +310,10 @@ static pmd_t *zp_find_pmd(struct mm_struct *mm, unsigned long addr)
 	p4d_t *p4d;
 	pud_t *pud, pudval;
 
-	if (pgd_none(READ_ONCE(*pgd)))
+	if (pgd_none(*pgd))
 		return NULL;
 	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)))
+	if (p4d_none(*p4d))
 		return NULL;
 	pud = pud_offset(p4d, addr);
 	pudval = READ_ONCE(*pud);
