@@ -211,6 +211,8 @@ static pid_t workload(const char *cg, size_t huge, int go, struct cg_seen *seen)
 		long f0, f1, f2, f3, rss0, mem0, counted0;
 		char *p, c;
 
+		if (n > CG_MAX_PAGES)
+			die("a workload of %zu pages (at most %zu)", n, CG_MAX_PAGES);
 		p = huge ? map_anon_thp(huge) : map_anon(n * PAGE, PROT_READ | PROT_WRITE);
 		if (read(go, &c, 1) != 1)
 			_exit(3);
@@ -228,13 +230,15 @@ static pid_t workload(const char *cg, size_t huge, int go, struct cg_seen *seen)
 		seen->counted = counted0 < 0 ? -1 : policy_total(deciding_entry(cg)) - counted0;
 		seen->rss_kb = rss_anon_kb() - rss0;
 		seen->mem_bytes = mem_current(cg) - mem0;
-		seen->zero = count_zero_pfns(p, n);
-		for (i = 0; i < n && i < CG_MAX_PAGES; i++)
+		/* Each page's frame after the reads: zero pages, and what moves. */
+		for (i = 0, seen->zero = 0; i < n; i++) {
 			frame[i] = pfn_of(p + i * PAGE);
+			seen->zero += is_zero_pfn(frame[i]);
+		}
 		f2 = min_faults();
 		touch_write(p, n, 1);
 		f3 = min_faults();
-		for (i = 0, seen->moved = 0; i < n && i < CG_MAX_PAGES; i++)
+		for (i = 0, seen->moved = 0; i < n; i++)
 			seen->moved += pfn_of(p + i * PAGE) != frame[i];
 		seen->read_faults = f1 - f0;
 		seen->write_faults = f3 - f2;
