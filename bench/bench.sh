@@ -127,7 +127,7 @@ tap_check "bench quick: stock read-then-write takes 2 faults/page" awk_true "$(v
 tap_check "bench quick: never read-then-write takes 1 fault/page" awk_true "$(val never rtw flt) <= 1.1"
 # A 64 KiB window holds 65536/PAGE pages: at most twice the ideal share of
 # faults (4 KiB pages: 1/8 fault a page).
-page=$(zp_test geometry | cut -d' ' -f1)
+page=$(page_size)
 if [ "$page" -lt 65536 ]; then
 	tap_check "bench quick: fault-around 64 KiB takes <= twice the ideal faults/page ($page/65536)" \
 		awk_true "$(val fa64k read flt) <= 2 * $page / 65536"

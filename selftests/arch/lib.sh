@@ -29,3 +29,18 @@ bed_suite() {
 	*) die "unknown bed kernel $1" ;;
 	esac
 }
+
+# ftrace_without_regs ROOT RELEASE KARCH: does this kernel's ftrace hand
+# callbacks their arguments but no registers, so that the module cannot
+# rewrite __handle_mm_fault's flags there and must pass over that hook?
+# Mirrors include/zeropage_compat.h's ZP_FTRACE_ARGS outside x86 (x86's
+# ftrace_regs is a pt_regs): CONFIG_DYNAMIC_FTRACE_WITH_ARGS and the
+# accessor that Kbuild's FTRACE_REGS_ARGUMENT probes look for.
+ftrace_without_regs() {
+	local headers=$1/usr/src/linux-headers-$2 srctree
+	[ "$3" != x86 ] && grep -q '^CONFIG_DYNAMIC_FTRACE_WITH_ARGS=y' "$headers/.config" || return 1
+	srctree=$(sed -n 's|^include \(.*\)/Makefile$|\1|p' "$headers/Makefile")
+	[ -n "$srctree" ] || srctree=$headers
+	grep -s -q -E 'define ftrace_regs_get_argument' "$srctree/include/linux/ftrace_regs.h" ||
+		grep -s -q -E 'ftrace_regs_get_argument' "$srctree/arch/$3/include/asm/ftrace.h"
+}

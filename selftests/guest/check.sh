@@ -10,13 +10,14 @@ FILTERS=/sys/kernel/debug/tracing/available_filter_functions
 traceable() {
 	grep -qw "$1" /proc/kallsyms && { [ ! -r $FILTERS ] || grep -q "^$1\( \|\$\)" $FILTERS; }
 }
-# no_regs HOOK: the module said HOOK needs ftrace with registers.  Its
-# __handle_mm_fault hook rewrites the flags argument; outside x86, an ftrace
-# that hands callbacks arguments but no registers (arm64 6.12 on, riscv,
-# s390 7.x) cannot, and only there may the module pass over that hook.
+# no_regs HOOK: HOOK needs ftrace with registers, which this kernel lacks.
+# The __handle_mm_fault hook rewrites the flags argument; outside x86, an
+# ftrace that hands callbacks arguments but no registers (arm64 6.12 on,
+# riscv, s390 7.x) cannot, and only there may the module pass over that
+# hook.  The host decides it from the kernel's config and headers
+# (selftests/arch/lib.sh ftrace_without_regs).
 no_regs() {
-	[ "$1" = __handle_mm_fault ] && [ "${ZP_ARCH:-x86}" != x86 ] &&
-		dmesg | grep -q -E "zeropage: (hooked .*; not $1|.*\($1\)): hooking it needs ftrace with registers, which this kernel lacks"
+	[ "$1" = __handle_mm_fault ] && [ -e /tests/ftrace-without-regs ]
 }
 native=handle_mm_fault
 if [ "${ZP_HOOK_KIND:-ftrace-ipmodify}" = ftrace-ipmodify ]; then
@@ -124,7 +125,7 @@ if [ -e $thp ]; then
 	with_thp always zp_test thp
 	# Per-size THP (6.8+): 64 KiB folios only.  With 4 KiB pages.
 	mthp=${thp%/enabled}/hugepages-64kB/enabled
-	if [ -e $mthp ] && [ "$(zp_test geometry | cut -d' ' -f1)" = 4096 ]; then
+	if [ -e $mthp ] && [ "$page" = 4096 ]; then
 		mthp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $mthp)
 		echo always >$mthp
 		with_thp never zp_test never-mthp 64

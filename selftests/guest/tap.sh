@@ -65,6 +65,8 @@ zp_test() {
 	*) tap_prog zp_test "$@" ;;
 	esac
 }
+# page_size: the guest's page size, as the kernel gives it (zp_test geometry).
+page_size() { zp_test geometry | cut -d' ' -f1; }
 zp_stress() { tap_prog zp_stress "$@"; }
 zp_sysfs_fuzz() { tap_prog zp_sysfs_fuzz "$@"; }
 zp_readfault() { tap_prog zp_readfault "$@"; }

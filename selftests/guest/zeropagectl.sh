@@ -13,7 +13,7 @@ CG=/sys/fs/cgroup
 out=/tmp/zpctl.out
 err=/tmp/zpctl.err
 Z=64 P=32 U=32
-page=$(zp_test geometry | cut -d' ' -f1)
+page=$(page_size)
 
 # run CMD...: exit status in $rc, stdout in $out, stderr in $err.
 run() {
@@ -128,7 +128,7 @@ tap_eq "zeropagectl watch -n 2: header and 2 lines" "$(wc -l <$out)" 3
 
 # Fault-around would map the zero page beside the pages read: keep it off
 # (one page).
-echo "$(zp_test geometry | cut -d' ' -f1)" >$ZP_SYS/fault_around_bytes
+echo "$page" >$ZP_SYS/fault_around_bytes
 zeropagectl set always >/dev/null
 if start_helper $Z $P $U; then
 	ps_helper

@@ -322,10 +322,11 @@ unsigned long zp_pte_bytes(void)
  */
 unsigned long zp_table_span(void)
 {
+	unsigned long huge = thp_size();
 	struct utsname u;
 
-	if (thp_size())
-		return thp_size();
+	if (huge)
+		return huge;
 	if (!uname(&u) && !strcmp(u.machine, "s390x"))
 		return 256 * PAGE;
 	return PAGE * (PAGE / zp_pte_bytes());
