@@ -24,6 +24,9 @@
  *                          marks it (zp_testmod.ko): SIGBUS
  *   zp_test unload-waits   unload while a diverted fault sleeps in the
  *                          kernel (hook=handle_mm_fault; unloads it)
+ *   zp_test unload-parked  unload while a diverted swap-in is parked on
+ *                          the test's NBD server (hook=handle_mm_fault;
+ *                          unloads it)
  *   zp_test around BYTES   fault-around (fault_around_bytes must be BYTES)
  *   zp_test geometry       print the page size, the page-table span and
  *                          whether a PTE is wider than a register (0/1)
@@ -489,10 +492,12 @@ int main(int argc, char **argv)
 		test_audit_violation();
 	} else if (!strcmp(what, "unload-waits")) {
 		test_unload_waits();
+	} else if (!strcmp(what, "unload-parked")) {
+		test_unload_parked();
 	} else if (!strcmp(what, "around") && argc > 2) {
 		test_around(strtoul(argv[2], NULL, 0));
 	} else {
-		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|cgroup|audit|audit-violation|unstable|unload-waits|squatted|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
+		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|cgroup|audit|audit-violation|unstable|unload-waits|unload-parked|squatted|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
 		return 2;
 	}
 	return zp_failures ? 1 : 0;

@@ -66,6 +66,7 @@ void test_softdirty(void);
 void test_unstable(void);
 void test_audit_violation(void);
 void test_unload_waits(void);
+void test_unload_parked(void);
 void test_squatted(void);
 void test_cgroup(void);
 

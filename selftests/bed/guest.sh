@@ -32,10 +32,11 @@ testmod=$(dirname "$ko")/zp_testmod.ko
 [ ! -e "$testmod" ] || cp "$testmod" "$stage/lib/modules/"
 # zram (swap inside the guest) and what it depends on, from the image's
 # tree, with its default compressor where that is a module (lzo-rle on the
-# cloud kernel: zram cannot ask for it); lib/modules/extra/order lists
-# them in load order.
+# cloud kernel: zram cannot ask for it), and nbd (a swap device whose reads
+# a test serves: unload-parked); lib/modules/extra/order lists them in
+# load order.
 mods=$root/lib/modules/$release
-deps=$(awk -F': *' '$1 ~ /\/(lzo-rle|zram)\.ko/ { n = split($2, d, " "); for (i = n; i > 0; i--) print d[i]; print $1 }' \
+deps=$(awk -F': *' '$1 ~ /\/(lzo-rle|zram|nbd)\.ko/ { n = split($2, d, " "); for (i = n; i > 0; i--) print d[i]; print $1 }' \
 	"$mods/modules.dep")
 for f in $deps; do
 	m=$(basename "${f%%.ko*}")

@@ -91,7 +91,8 @@ with_testmod() {
 }
 
 # ---- zram: swap for later, and a block device for O_DIRECT ----
-for m in $(cat /lib/modules/extra/order 2>/dev/null); do	# none: zram is built in
+# (and nbd, for unload-parked)
+for m in $(cat /lib/modules/extra/order 2>/dev/null); do	# none: built in
 	insmod /lib/modules/extra/$m.ko
 done
 zram_dev() { # N SIZE: /dev/zramN of SIZE
@@ -346,11 +347,17 @@ fi
 # ---- unloading while a diverted fault sleeps in the kernel ----
 if [ "${ZP_HOOK_KIND:-ftrace-ipmodify}" != ftrace-ipmodify ]; then
 	tap_skip "unload-waits" "hook kind $ZP_HOOK_KIND diverts no fault to wait for"
-elif [ ! -e $thp ]; then
-	tap_skip "unload-waits" "no THP in this kernel: no throttled THP fault to sleep in"
+	tap_skip "unload-parked" "hook kind $ZP_HOOK_KIND diverts no fault to wait for"
 else
-	tap_check "unload-waits: loads with hook=handle_mm_fault" zp_load hook=handle_mm_fault
-	zp_test unload-waits
+	if [ ! -e $thp ]; then
+		tap_skip "unload-waits" "no THP in this kernel: no throttled THP fault to sleep in"
+	else
+		tap_check "unload-waits: loads with hook=handle_mm_fault" zp_load hook=handle_mm_fault
+		zp_test unload-waits
+		[ ! -e $ZP_SYS ] || zp_unload
+	fi
+	tap_check "unload-parked: loads with hook=handle_mm_fault" zp_load hook=handle_mm_fault
+	zp_test unload-parked
 	[ ! -e $ZP_SYS ] || zp_unload
 fi
 

@@ -115,8 +115,7 @@ static bool read_text(const char *path, char *buf, size_t size)
 	return true;
 }
 
-/* The number in @path, -1 if it cannot be read. */
-static long read_long(const char *path)
+long read_long(const char *path)
 {
 	char buf[32];
 

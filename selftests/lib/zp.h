@@ -65,6 +65,8 @@ size_t count_pagemap_bit(const char *p, size_t n, int bit);
 void clear_soft_dirty(void);
 bool all_bytes(const char *p, size_t len, char val);
 /* Write @val to @path; die on failure. */
+/* The number in @path, -1 if it cannot be read. */
+long read_long(const char *path);
 void write_file(const char *path, const char *val);
 /*
  * cgroup v2 (mounted on /sys/fs/cgroup if need be): make @cg with the

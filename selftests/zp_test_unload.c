@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zp_test: unloading while a diverted fault is parked inside the module's
+ * replacement, on something the test controls: a swap-in from an NBD
+ * device whose server is this program, holding the read until the test
+ * has seen rmmod wait.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nbd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/param.h>
+#include <sys/socket.h>
+#include <sys/swap.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "zp_test.h"
+
+#define NBD_DEV "/dev/nbd0"
+#define NBD_PAGES 512		/* the swap device: 2 MiB of 4 KiB pages */
+#define TEST_PAGES 16
+#define ENABLED_FUNCTIONS "/sys/kernel/debug/tracing/enabled_functions"
+
+/* The swap device's blocks, served from memory over a socket. */
+struct nbd_server {
+	int sock, dev;
+	char *disk;
+	size_t size;
+	pthread_t serve, doit;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool hold;		/* park reads until released */
+	int held;		/* reads parked so far */
+	int writes;
+	int err;
+};
+
+static bool full_io(int fd, void *buf, size_t len, bool wr)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
+
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* The kernel's NBD client's requests, one at a time, until it disconnects. */
+static void *nbd_serve(void *arg)
+{
+	struct nbd_server *s = arg;
+	struct nbd_request rq;
+	struct nbd_reply rp = { .magic = htonl(NBD_REPLY_MAGIC) };
+
+	while (full_io(s->sock, &rq, sizeof(rq), false)) {
+		uint64_t from = be64toh(rq.from);
+		uint32_t len = ntohl(rq.len), type = ntohl(rq.type) & 0xffff;
+		bool in_range = from <= s->size && len <= s->size - from;
+
+		memcpy(rp.handle, rq.handle, sizeof(rp.handle));
+		rp.error = htonl(in_range ? 0 : EIO);
+		if (type == NBD_CMD_DISC)
+			break;
+		if (type == NBD_CMD_WRITE) {
+			char scratch[4096];
+			uint32_t left = len;
+
+			while (left && !in_range && full_io(s->sock, scratch, MIN(left, sizeof(scratch)), false))
+				left -= MIN(left, sizeof(scratch));
+			if (in_range && !full_io(s->sock, s->disk + from, len, false))
+				break;
+			pthread_mutex_lock(&s->lock);
+			s->writes++;
+			pthread_mutex_unlock(&s->lock);
+		}
+		if (type == NBD_CMD_READ) {
+			pthread_mutex_lock(&s->lock);
+			if (s->hold) {
+				s->held++;
+				pthread_cond_broadcast(&s->cond);
+				while (s->hold)
+					pthread_cond_wait(&s->cond, &s->lock);
+			}
+			pthread_mutex_unlock(&s->lock);
+		}
+		if (!full_io(s->sock, &rp, sizeof(rp), true) ||
+		    (type == NBD_CMD_READ && in_range &&
+		     !full_io(s->sock, s->disk + from, len, true)))
+			break;
+	}
+	shutdown(s->sock, SHUT_RDWR);	/* NBD_DO_IT returns once its socket ends */
+	return NULL;
+}
+
+static void *nbd_doit(void *arg)
+{
+	struct nbd_server *s = arg;
+
+	if (ioctl(s->dev, NBD_DO_IT))
+		s->err = errno;
+	return NULL;
+}
+
+/* A swap area on NBD_DEV, formatted here as mkswap would (version 1). */
+static bool nbd_start(struct nbd_server *s)
+{
+	int sv[2];
+
+	memset(s, 0, sizeof(*s));
+	s->size = (size_t)NBD_PAGES * PAGE;
+	s->disk = calloc(1, s->size);
+	if (!s->disk)
+		die("calloc");
+	*(uint32_t *)(s->disk + 1024) = 1;			/* version */
+	*(uint32_t *)(s->disk + 1028) = NBD_PAGES - 1;		/* last_page */
+	memcpy(s->disk + PAGE - 10, "SWAPSPACE2", 10);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	s->dev = open(NBD_DEV, O_RDWR | O_CLOEXEC);
+	if (s->dev < 0)
+		return false;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair");
+	s->sock = sv[1];
+	if (ioctl(s->dev, NBD_SET_BLKSIZE, (unsigned long)PAGE) ||
+	    ioctl(s->dev, NBD_SET_SIZE_BLOCKS, (unsigned long)NBD_PAGES) ||
+	    ioctl(s->dev, NBD_SET_SOCK, sv[0]))
+		die("NBD setup");
+	close(sv[0]);
+	if (pthread_create(&s->serve, NULL, nbd_serve, s) ||
+	    pthread_create(&s->doit, NULL, nbd_doit, s))
+		die("pthread_create");
+	return true;
+}
+
+static void nbd_stop(struct nbd_server *s)
+{
+	if (ioctl(s->dev, NBD_DISCONNECT))
+		die("NBD_DISCONNECT");
+	pthread_join(s->doit, NULL);
+	pthread_join(s->serve, NULL);
+	ioctl(s->dev, NBD_CLEAR_SOCK);
+	close(s->dev);
+	close(s->sock);
+	free(s->disk);
+}
+
+static void nbd_hold(struct nbd_server *s, bool hold)
+{
+	pthread_mutex_lock(&s->lock);
+	s->hold = hold;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Wait up to @timeout_s for a read to be parked: true if one was. */
+static bool nbd_parked(struct nbd_server *s, int held, double timeout_s)
+{
+	double end = now_s() + timeout_s;
+	bool parked;
+
+	pthread_mutex_lock(&s->lock);
+	while (s->held == held && now_s() < end) {
+		pthread_mutex_unlock(&s->lock);
+		usleep(10000);
+		pthread_mutex_lock(&s->lock);
+	}
+	parked = s->held > held;
+	pthread_mutex_unlock(&s->lock);
+	return parked;
+}
+
+/* ---- the fault ---- */
+
+/*
+ * The thread that faults: one read of *p per byte on go[1].  Started,
+ * like the rmmod thread, before the memory is locked: a thread created
+ * later would link itself into glibc's list through the others' stacks.
+ */
+struct reader {
+	volatile char *p;
+	volatile pid_t tid;
+	volatile bool returned;
+	char got;
+	int go[2];
+	pthread_t th;
+};
+
+static void *reader_thread(void *arg)
+{
+	struct reader *r = arg;
+	char go;
+
+	r->tid = syscall(SYS_gettid);
+	while (read(r->go[0], &go, 1) == 1) {
+		r->got = r->p[0];
+		r->returned = true;
+	}
+	return NULL;
+}
+
+static bool reader_returned(void *arg)
+{
+	return ((struct reader *)arg)->returned;
+}
+
+/* Does @tid's kernel stack run through the module's code? */
+static bool stack_in_module(pid_t tid)
+{
+	char path[64], stack[4096] = "";
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, stack, sizeof(stack) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n > 0)
+		stack[n] = '\0';
+	return strstr(stack, "[zeropage]");
+}
+
+/*
+ * Does @path have a line starting with @prefix?  Without stdio: while the
+ * fault is parked, its thread holds the mmap lock, and a malloc() that
+ * grows the heap would wait for it.
+ */
+static bool has_line(const char *path, const char *prefix)
+{
+	static char buf[32768];
+	int fd = open(path, O_RDONLY), n = 0, got;
+	char *line;
+
+	while (fd >= 0 && n < (int)sizeof(buf) - 1 &&
+	       (got = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += got;
+	if (fd >= 0)
+		close(fd);
+	buf[n] = '\0';
+	for (line = buf; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+		if (!strncmp(line, prefix, strlen(prefix)))
+			return true;
+	return false;
+}
+
+#define CG CG_ROOT "/zp-parked"
+
+/*
+ * Page @p out to the NBD swap, and out of the swap cache too (a swap-cache
+ * hit reads nothing): the cgroup's proactive reclaim finds it clean once
+ * its write has reached the server.  Then fault it in from a thread: true
+ * once the server holds its read, the thread parked in the swap-in.
+ */
+static bool park_swapin(struct nbd_server *s, struct reader *r, char *p)
+{
+	int writes = s->writes, held = s->held, fd;
+
+	if (madvise(p, PAGE, MADV_PAGEOUT) || !((pagemap_entry(p) >> 62) & 1))
+		return false;
+	for (int i = 0; i < 500 && s->writes == writes; i++)
+		usleep(10000);
+	fd = open(CG "/memory.reclaim", O_WRONLY);
+	if (fd < 0 || write(fd, "1M", 2) < 0)
+		tap_diag("memory.reclaim: %s", strerror(errno));	/* EAGAIN: less than asked */
+	if (fd >= 0)
+		close(fd);
+	r->p = p;
+	r->returned = false;
+	nbd_hold(s, true);
+	if (write(r->go[1], "", 1) != 1)
+		die("start the reader");
+	if (nbd_parked(s, held, 10))
+		return true;
+	nbd_hold(s, false);
+	if (!wait_for(reader_returned, r, 30))
+		die("a read that reached no server never returned");
+	return false;
+}
+
+/*
+ * rmmod from a thread started before the fault parks: neither fork() nor a
+ * new thread's stack can be had then (both need the mmap lock).
+ */
+struct unloader {
+	pthread_t th;
+	int go[2];
+	volatile int err;
+	volatile bool done;
+	double detached;	/* when ftrace stopped listing the hook; 0: not yet */
+};
+
+static void *unload_thread(void *arg)
+{
+	struct unloader *u = arg;
+	char go;
+
+	if (read(u->go[0], &go, 1) == 1)
+		u->err = zp_module_unload();
+	u->done = true;
+	return NULL;
+}
+
+/*
+ * rmmod returned, or it has been past the detach for 2 s: ftrace no longer
+ * lists the hook, and what is left of the unload is the drain.
+ */
+static bool unloader_settled(void *arg)
+{
+	struct unloader *u = arg;
+
+	if (u->done)
+		return true;
+	if (!u->detached && !has_line(ENABLED_FUNCTIONS, "handle_mm_fault "))
+		u->detached = now_s();
+	return u->detached && now_s() - u->detached > 2;
+}
+
+/*
+ * The unload's drain judged from outside the module.  On the
+ * handle_mm_fault route every private anonymous read fault runs inside the
+ * module's replacement, which calls the kernel's handler: a swap-in parked
+ * there on this program's NBD server stays until the server answers, the
+ * thread's kernel stack naming [zeropage].  rmmod must not return while
+ * it is parked, the module still listed; answered, the fault returns
+ * through the module's code (an Oops had that been freed) and only then
+ * rmmod completes.  Unloads the module.
+ */
+void test_unload_parked(void)
+{
+	const char *what = "unload-parked: rmmod waits for a swap-in parked on the test's NBD server";
+	struct unloader u = { 0 };
+	struct nbd_server s;
+	struct reader r = { 0 };
+	bool inside, listed, parked = false;
+	long cluster = read_long("/proc/sys/vm/page-cluster");
+	char val[32], *p;
+	int i;
+
+	if (!has_line(ENABLED_FUNCTIONS, "handle_mm_fault ") || !nbd_start(&s)) {
+		tap_skip(what, has_line(ENABLED_FUNCTIONS, "handle_mm_fault ") ?
+			 "no " NBD_DEV : "no " ENABLED_FUNCTIONS " listing the hook");
+		if (zp_module_unload())
+			die("rmmod zeropage");
+		return;
+	}
+	/*
+	 * Nothing but the test's pages may go to this swap: were the server's
+	 * own memory swapped out, its fault-in would queue behind the read it
+	 * holds.  Locked now; the pages to swap come after, in a cgroup.
+	 */
+	r.p = NULL;
+	if (pipe(r.go) || pthread_create(&r.th, NULL, reader_thread, &r) ||
+	    pipe(u.go) || pthread_create(&u.th, NULL, unload_thread, &u))
+		die("the threads");
+	if (mlockall(MCL_CURRENT))
+		die("mlockall");
+	cg_make(CG);
+	write_file(CG "/cgroup.procs", "0");
+	/* One page a read, and it waits in swap_readpage(), under the mmap lock. */
+	write_file("/proc/sys/vm/page-cluster", "0");
+	if (swapon(NBD_DEV, SWAP_FLAG_PREFER | SWAP_FLAG_PRIO_MASK))
+		die("swapon " NBD_DEV);
+	p = map_anon(TEST_PAGES * PAGE, PROT_READ | PROT_WRITE);
+	for (i = 0; i < TEST_PAGES; i++)
+		p[i * PAGE] = (char)(i + 1);
+	for (i = 0; i < TEST_PAGES && !parked; i++)
+		parked = park_swapin(&s, &r, p + i * PAGE);
+	tap_result(parked, "unload-parked: a swap-in is parked on the test's NBD server (page %d of %d, %d writes served)",
+		   i, TEST_PAGES, s.writes);
+	if (!parked)
+		die("no swap-in reached the NBD server");
+	inside = stack_in_module(r.tid);
+	if (write(u.go[1], "", 1) != 1)
+		die("start rmmod");
+	wait_for(unloader_settled, &u, 60);
+	listed = has_line("/proc/modules", "zeropage ");
+	tap_result(inside, "unload-parked: the parked fault runs in the module (its kernel stack names [zeropage])");
+	tap_result(!u.done && u.detached && listed,
+		   "unload-parked: rmmod waits while the fault is parked (want running, past the detach, module listed; got %s, %s, %s)",
+		   u.done ? "returned" : "running", u.detached ? "detached" : "still attached",
+		   listed ? "listed" : "gone");
+	nbd_hold(&s, false);
+	watchdog(60, "unload-parked: the fault and rmmod return once the read is answered");
+	pthread_join(u.th, NULL);
+	wait_for(reader_returned, &r, 60);
+	watchdog(0, NULL);
+	tap_result(r.returned && r.got == (char)i,
+		   "unload-parked: the answered fault reads the page back (want %d, got %d)", i, r.got);
+	tap_result(!u.err && !has_line("/proc/modules", "zeropage "),
+		   "unload-parked: then rmmod succeeds and the module is gone (%s)", strerror(-u.err));
+	munmap(p, TEST_PAGES * PAGE);
+	if (swapoff(NBD_DEV))
+		die("swapoff " NBD_DEV);
+	snprintf(val, sizeof(val), "%ld", cluster);
+	write_file("/proc/sys/vm/page-cluster", val);
+	write_file(CG_ROOT "/cgroup.procs", "0");
+	cg_remove(CG);
+	munlockall();
+	nbd_stop(&s);
+	close(r.go[1]);
+	pthread_join(r.th, NULL);
+	close(r.go[0]);
+	close(u.go[0]);
+	close(u.go[1]);
+}
