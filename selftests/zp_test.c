@@ -27,6 +27,8 @@
  *   zp_test unload-parked  unload while a diverted swap-in is parked on
  *                          the test's NBD server (hook=handle_mm_fault;
  *                          unloads it)
+ *   zp_test unload-rtlock  PREEMPT_RT: unload while a replacement sleeps
+ *                          on a PTE lock zp_testmod.ko holds (unloads it)
  *   zp_test around BYTES   fault-around (fault_around_bytes must be BYTES)
  *   zp_test geometry       print the page size, the page-table span and
  *                          whether a PTE is wider than a register (0/1)
@@ -49,11 +51,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kmod/zp_testmod.h"
 #include "zp_test.h"
 
 #define N_PAGES ((size_t)1024)
 
 unsigned long span;
+
+int testmod_open(void)
+{
+	int fd = open(ZP_TESTMOD_DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open %s (is zp_testmod.ko loaded?)", ZP_TESTMOD_DEV);
+	return fd;
+}
 
 void delta_start(struct zp_delta *d)
 {
@@ -494,10 +506,12 @@ int main(int argc, char **argv)
 		test_unload_waits();
 	} else if (!strcmp(what, "unload-parked")) {
 		test_unload_parked();
+	} else if (!strcmp(what, "unload-rtlock")) {
+		test_unload_rtlock();
 	} else if (!strcmp(what, "around") && argc > 2) {
 		test_around(strtoul(argv[2], NULL, 0));
 	} else {
-		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|cgroup|audit|audit-violation|unstable|unload-waits|unload-parked|squatted|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
+		fprintf(stderr, "usage: zp_test always|never|never-thp-off [flags-unknown]|never-mthp KB|thp|common|softdirty|toggle|cgroup|audit|audit-violation|unstable|unload-waits|unload-parked|unload-rtlock|squatted|around BYTES|geometry|load KO ARGS|twin KO OUT|hold PATH\n");
 		return 2;
 	}
 	return zp_failures ? 1 : 0;

@@ -36,6 +36,8 @@ long *delta_end(struct zp_delta *d);
 bool write_faults(char *p);
 /* @bytes of private anonymous memory aligned to @align (NOHUGEPAGE). */
 char *map_aligned(size_t bytes, size_t align);
+/* /dev/zp_testmod (selftests/kmod), open; dies without it. */
+int testmod_open(void);
 
 /*
  * A userfaultfd over @n fresh pages, registered with @mode, served by a
@@ -67,6 +69,7 @@ void test_unstable(void);
 void test_audit_violation(void);
 void test_unload_waits(void);
 void test_unload_parked(void);
+void test_unload_rtlock(void);
 void test_squatted(void);
 void test_cgroup(void);
 

@@ -27,15 +27,6 @@
 #define EXPECT_AUDIT_WARN "zp: an audit warning follows, on purpose"
 #define EXPECT_AUDIT_DONE "zp: the audit warning on purpose is over"
 
-static int testmod_open(void)
-{
-	int fd = open(ZP_TESTMOD_DEV, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		die("open %s (is zp_testmod.ko loaded?)", ZP_TESTMOD_DEV);
-	return fd;
-}
-
 static void kmsg(const char *line)
 {
 	write_file("/dev/kmsg", line);

@@ -3,7 +3,8 @@
  * zp_test: unloading while a diverted fault is parked inside the module's
  * replacement, on something the test controls: a swap-in from an NBD
  * device whose server is this program, holding the read until the test
- * has seen rmmod wait.
+ * has seen rmmod wait; and, on PREEMPT_RT, a sleep on a PTE lock that
+ * zp_testmod.ko holds.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kmod/zp_testmod.h"
 #include "zp_test.h"
 
 #define NBD_DEV "/dev/nbd0"
@@ -217,10 +219,11 @@ static bool reader_returned(void *arg)
 	return ((struct reader *)arg)->returned;
 }
 
-/* Does @tid's kernel stack run through the module's code? */
-static bool stack_in_module(pid_t tid)
+/* @tid's kernel stack, its frames on one line (without stdio: see has_line). */
+static const char *task_stack(pid_t tid)
 {
-	char path[64], stack[4096] = "";
+	static char stack[4096];
+	char path[64], *c;
 	int fd, n;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
@@ -228,9 +231,17 @@ static bool stack_in_module(pid_t tid)
 	n = fd < 0 ? -1 : read(fd, stack, sizeof(stack) - 1);
 	if (fd >= 0)
 		close(fd);
-	if (n > 0)
-		stack[n] = '\0';
-	return strstr(stack, "[zeropage]");
+	stack[n > 0 ? n : 0] = '\0';
+	for (c = stack; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	return stack;
+}
+
+/* Does @tid's kernel stack run through the module's code? */
+static bool stack_in_module(pid_t tid)
+{
+	return strstr(task_stack(tid), "[zeropage]");
 }
 
 /*
@@ -299,7 +310,9 @@ struct unloader {
 	int go[2];
 	volatile int err;
 	volatile bool done;
-	double detached;	/* when ftrace stopped listing the hook; 0: not yet */
+	char hook[64];		/* "FUNCTION ", as ftrace's listing starts */
+	double started, detached;	/* detached: when ftrace stopped listing it */
+	double attached_for;	/* give up waiting for the detach after it */
 };
 
 static void *unload_thread(void *arg)
@@ -313,9 +326,27 @@ static void *unload_thread(void *arg)
 	return NULL;
 }
 
+/* Start rmmod; the hook it detaches is the one sysfs names now. */
+static void unloader_start(struct unloader *u, double attached_for)
+{
+	int fd = open("/sys/kernel/mm/zeropage/hook", O_RDONLY), n;
+
+	n = fd < 0 ? -1 : read(fd, u->hook, sizeof(u->hook) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || !strchr(u->hook, ' '))
+		die("/sys/kernel/mm/zeropage/hook");
+	strchr(u->hook, ' ')[1] = '\0';
+	u->attached_for = attached_for;
+	u->started = now_s();
+	if (write(u->go[1], "", 1) != 1)
+		die("start rmmod");
+}
+
 /*
- * rmmod returned, or it has been past the detach for 2 s: ftrace no longer
- * lists the hook, and what is left of the unload is the drain.
+ * rmmod returned, or it has been past the detach for 2 s (ftrace no longer
+ * lists the hook: what is left of the unload is the drain), or still not
+ * past it after attached_for seconds.
  */
 static bool unloader_settled(void *arg)
 {
@@ -323,9 +354,11 @@ static bool unloader_settled(void *arg)
 
 	if (u->done)
 		return true;
-	if (!u->detached && !has_line(ENABLED_FUNCTIONS, "handle_mm_fault "))
+	if (!u->detached && !has_line(ENABLED_FUNCTIONS, u->hook))
 		u->detached = now_s();
-	return u->detached && now_s() - u->detached > 2;
+	if (u->detached)
+		return now_s() - u->detached > 2;
+	return now_s() - u->started > u->attached_for;
 }
 
 /*
@@ -383,9 +416,8 @@ void test_unload_parked(void)
 	if (!parked)
 		die("no swap-in reached the NBD server");
 	inside = stack_in_module(r.tid);
-	if (write(u.go[1], "", 1) != 1)
-		die("start rmmod");
-	wait_for(unloader_settled, &u, 60);
+	unloader_start(&u, 60);
+	wait_for(unloader_settled, &u, 90);
 	listed = has_line("/proc/modules", "zeropage ");
 	tap_result(inside, "unload-parked: the parked fault runs in the module (its kernel stack names [zeropage])");
 	tap_result(!u.done && u.detached && listed,
@@ -415,4 +447,136 @@ void test_unload_parked(void)
 	close(r.go[0]);
 	close(u.go[0]);
 	close(u.go[1]);
+}
+
+/* ---- PREEMPT_RT: unloading while a replacement sleeps on a PTE lock ---- */
+
+struct ptl_holder {
+	int fd;
+	char *addr;
+	pthread_t th;
+};
+
+/* Pin @th to @cpu. */
+static void pin(pthread_t th, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (pthread_setaffinity_np(th, sizeof(set), &set))
+		die("pin to CPU %d", cpu);
+}
+
+static void *hold_ptl(void *arg)
+{
+	struct ptl_holder *h = arg;
+
+	pin(pthread_self(), 0);
+	if (ioctl(h->fd, ZPT_PTL_HOLD, h->addr))
+		die("ZPT_PTL_HOLD");
+	return NULL;
+}
+
+static bool ptl_held(void *arg)
+{
+	return ioctl(((struct ptl_holder *)arg)->fd, ZPT_PTL_HELD) == 1;
+}
+
+/* Is task @tid of this process asleep in an uninterruptible wait (D)? */
+static bool task_in_d(pid_t tid)
+{
+	char path[64], stat[512] = "", *s;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n > 0)
+		stat[n] = '\0';
+	s = strrchr(stat, ')');
+	return s && s[1] == ' ' && s[2] == 'D';
+}
+
+static bool sleeps_in_module(void *arg)
+{
+	pid_t tid = ((struct reader *)arg)->tid;
+
+	return task_in_d(tid) && stack_in_module(tid);
+}
+
+/*
+ * On PREEMPT_RT the PTE lock is a sleeping lock, so every replacement can
+ * sleep in the module's text; only the in-flight reference every diversion
+ * then takes (ZP_ANON_TAKES_REF) makes unload wait for it.  zp_testmod
+ * holds the PTE lock of a table from one thread while another read-faults
+ * an empty PTE of it in mode always: the module's replacement sleeps on
+ * the lock (state D, [zeropage] on its kernel stack).  Both on CPU 0, so
+ * that the fault finds the holder off its CPU and sleeps rather than
+ * spinning (an rtmutex spins while its owner runs: an RCU-tasks holdout
+ * that unload would wait for anyway); the test and rmmod on CPU 1.  rmmod
+ * must not return while the fault sleeps, and must once the lock is
+ * released and the fault has mapped the zero page.  Unloads the module.
+ */
+void test_unload_rtlock(void)
+{
+	struct ptl_holder h = { .fd = testmod_open() };
+	struct unloader u = { 0 };
+	struct reader r = { 0 };
+	bool asleep, listed;
+	char *p = map_aligned(2 * PAGE, 2 * PAGE);
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		die("unload-rtlock needs two CPUs");
+	pin(pthread_self(), 1);		/* and the rmmod thread, created after */
+	p[PAGE] = 1;			/* the table, and the PTE the holder locks */
+	h.addr = p + PAGE;
+	r.p = p;
+	/* Threads first: the holder keeps the mmap lock for the whole hold. */
+	if (pipe(r.go) || pthread_create(&r.th, NULL, reader_thread, &r) ||
+	    pipe(u.go) || pthread_create(&u.th, NULL, unload_thread, &u))
+		die("the threads");
+	if (pthread_create(&h.th, NULL, hold_ptl, &h))
+		die("the holder");
+	if (!wait_for(ptl_held, &h, 10))
+		die("zp_testmod never held the PTE lock");
+	pin(r.th, 0);
+	if (write(r.go[1], "", 1) != 1)
+		die("start the reader");
+	asleep = wait_for(sleeps_in_module, &r, 3);
+	tap_diag("the reader's kernel stack: %s", task_stack(r.tid));
+	tap_result(asleep, "unload-rtlock: the read fault sleeps in the module on the PTE lock zp_testmod holds (D state, [zeropage] on its stack)");
+	/*
+	 * Where RCU-tasks begins with synchronize_rcu() (6.1), the detach
+	 * itself waits for the holder, whose RT spinlock is an RCU read-side
+	 * section; where it does not, rmmod gets to the drain.  Either way it
+	 * must not return.
+	 */
+	unloader_start(&u, 4);
+	wait_for(unloader_settled, &u, 30);
+	listed = has_line("/proc/modules", "zeropage ");
+	tap_result(asleep && !u.done && listed,
+		   "unload-rtlock: rmmod waits while it sleeps (want running, module listed; got %s, %s; %s)",
+		   u.done ? "returned" : "running", listed ? "listed" : "gone",
+		   u.detached ? "past the detach, in the drain" : "still in the detach");
+	watchdog(60, "unload-rtlock: the fault and rmmod return once the lock is released");
+	if (ioctl(h.fd, ZPT_PTL_RELEASE))
+		die("ZPT_PTL_RELEASE");
+	pthread_join(h.th, NULL);
+	pthread_join(u.th, NULL);
+	wait_for(reader_returned, &r, 60);
+	watchdog(0, NULL);
+	tap_result(r.returned && !r.got && is_zero_pfn(pfn_of(p)),
+		   "unload-rtlock: the fault then maps the zero page (read %d, pfn %#llx)",
+		   r.got, (unsigned long long)pfn_of(p));
+	tap_result(!u.err && !has_line("/proc/modules", "zeropage "),
+		   "unload-rtlock: then rmmod succeeds and the module is gone (%s)", strerror(-u.err));
+	close(r.go[1]);
+	pthread_join(r.th, NULL);
+	close(r.go[0]);
+	close(u.go[0]);
+	close(u.go[1]);
+	close(h.fd);
 }

@@ -86,14 +86,14 @@ phase() {
 # make check at ff50d5e plus the swapon check; debug's is 6.1's plus
 # kmemleak's check, until a make check-debug run confirms it.
 ZP_PLANS='
-check            6.1          579
-check            6.1-rt       551
-check            6.1-cloud    579
-check            6.12         619
-check            6.12-rt      585
-check            6.12-trixie  619
-check            7.3          615
-check            debug        580
+check            6.1          580
+check            6.1-rt       556
+check            6.1-cloud    580
+check            6.12         620
+check            6.12-rt      590
+check            6.12-trixie  620
+check            7.3          616
+check            debug        581
 zeropagectl      *            83
 stress-main      *            38
 stress-cycle     *            9

@@ -361,6 +361,18 @@ else
 	[ ! -e $ZP_SYS ] || zp_unload
 fi
 
+# ---- PREEMPT_RT: unloading while a replacement sleeps on a PTE lock ----
+# Elsewhere the PTE lock spins and RCU-tasks alone covers a replacement.
+if ! uname -v | grep -q PREEMPT_RT; then
+	tap_skip "unload-rtlock" "not PREEMPT_RT: the PTE lock does not sleep"
+elif ! grep -q '^zp_testmod ' /proc/modules; then
+	tap_skip "unload-rtlock" "no zp_testmod.ko in this guest"
+else
+	tap_check "unload-rtlock: loads" zp_load
+	zp_test unload-rtlock
+	[ ! -e $ZP_SYS ] || zp_unload
+fi
+
 # ---- IBT: the test build that finds kallsyms_lookup_name() sealed ----
 # On a CPU with IBT the kernel seals functions never called through a
 # pointer; the module must then not call it (a "Missing ENDBR" BUG), load

@@ -9,14 +9,18 @@
  *    (vm_normal_page probe) must report;
  *  - another ftrace user redirecting every fault function the module can
  *    hook, as a live patch would: hook=auto must refuse, saying why for
- *    each candidate.
+ *    each candidate;
+ *  - on PREEMPT_RT, a PTE lock held by another task, which a replacement
+ *    of the module then sleeps on while the module unloads.
  *
  * Test bed only (selftests/kmod): it is never packaged.  The PTE it writes
  * is not counted in the mm's RSS and must be cleared with ZPT_CLEAR_PTE
  * before the mapping is unmapped, or zap_pte_range() would take the zero
  * page for a normal page.
  */
+#include <linux/atomic.h>
 #include <linux/fs.h>
+#include <linux/jiffies.h>
 #include <linux/ftrace.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -47,6 +51,23 @@ static int zpt_clear(pte_t *ptep, unsigned long addr, void *data)
 
 	/* A stale TLB entry maps only the zero page: the munmap flushes it. */
 	ptep_get_and_clear(vma->vm_mm, addr, ptep);
+	return 0;
+}
+
+static atomic_t zpt_ptl_held, zpt_ptl_release;
+
+/*
+ * Called with the PTE lock held (apply_to_page_range()).  On PREEMPT_RT
+ * that section is preemptible: the spinning holder lets others run.
+ */
+static int zpt_hold_ptl(pte_t *ptep, unsigned long addr, void *data)
+{
+	unsigned long until = jiffies + 15 * HZ;	/* RCU stalls are reported at 21 s */
+
+	atomic_set(&zpt_ptl_held, 1);
+	while (!atomic_read(&zpt_ptl_release) && time_before(jiffies, until))
+		cpu_relax();
+	atomic_set(&zpt_ptl_held, 0);
 	return 0;
 }
 
@@ -148,6 +169,16 @@ static long zpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return zpt_on_pte(arg, zpt_clear);
 	case ZPT_SQUAT:
 		return zpt_squat(file);
+	case ZPT_PTL_HOLD:
+		if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+			return -EOPNOTSUPP;	/* a spinning lock: seconds of it stall a CPU */
+		atomic_set(&zpt_ptl_release, 0);
+		return zpt_on_pte(arg, zpt_hold_ptl);
+	case ZPT_PTL_RELEASE:
+		atomic_set(&zpt_ptl_release, 1);
+		return 0;
+	case ZPT_PTL_HELD:
+		return atomic_read(&zpt_ptl_held);
 	default:
 		return -ENOTTY;
 	}

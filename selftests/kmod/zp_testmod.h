@@ -22,5 +22,13 @@
  * function the module can hook, until the file is closed; no argument.
  */
 #define ZPT_SQUAT		_IO('z', 4)
+/*
+ * PREEMPT_RT only: hold the PTE lock of the address's page table (busy,
+ * preemptible) until ZPT_PTL_RELEASE or 15 s, then return; a present PTE
+ * at the address keeps the table.  ZPT_PTL_HELD returns 1 while it holds.
+ */
+#define ZPT_PTL_HOLD		_IO('z', 5)
+#define ZPT_PTL_RELEASE		_IO('z', 6)
+#define ZPT_PTL_HELD		_IO('z', 7)
 
 #endif
