@@ -85,10 +85,11 @@ phase() {
 # The rows of 6.1-rt, 6.1-cloud, 6.12-rt and 6.12-trixie are those of
 # make check at ff50d5e plus the swapon check; debug's is 6.1's plus
 # kmemleak's check, until a make check-debug run confirms it.  Issue 26's
-# tests, counted for the rows not booted since: +5 on every kernel (a
-# policy on /), and where there is THP +1 (a PROT_READ huge read in a never
-# cgroup) and +4 per zp_test thp run (2 on 6.1, 3 on 6.12 and 7.3); +2 per
-# forced fallback hook (the unstable test: 1 on 6.1, 2 on 6.12 and 7.3).
+# tests added +5 on every kernel (a policy on /), and where there is THP
+# +1 (a PROT_READ huge read in a never cgroup) and +4 per zp_test thp run
+# (2 on 6.1, 3 on 6.12 and 7.3); +2 per forced fallback hook (the unstable
+# test: 1 on 6.1, 2 on 6.12 and 7.3).  Every row but debug was booted with
+# them at 3d5d79f.
 ZP_PLANS='
 check            6.1          589
 check            6.1-rt       552
