@@ -10,13 +10,15 @@
  *   zp_test never-thp-off [flags-unknown]
  *                          mode never where THP is off (madvise/never)
  *   zp_test thp            THP "always": huge-eligible ranges are the
- *                          kernel's, small ones the module's (both modes)
+ *                          kernel's (also THP "madvise" with MADV_HUGEPAGE),
+ *                          small ones and prctl-disabled ones the module's
  *   zp_test never-mthp KB  mode never with only KB-KiB per-size THP on
  *   zp_test common         behaviour that must not depend on the mode
  *   zp_test softdirty      soft-dirty tracking over read faults
  *   zp_test toggle         a mode write takes effect on the next fault
  *   zp_test cgroup         per-cgroup policies: interface, siblings in both
- *                          modes, inheritance, removal, limits, huge path
+ *                          modes, inheritance, the root, removal, limits,
+ *                          huge path (also PROT_READ)
  *   zp_test audit          vm_normal_page auditing (audit must be 1)
  *   zp_test audit-violation  the audit reports a plain zero PTE made by
  *                          zp_testmod.ko (audit must be 1)
@@ -48,6 +50,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/param.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -264,10 +267,87 @@ static void test_never_mthp(unsigned long kb)
 }
 
 /*
+ * @n_huge huge pages of fresh private anonymous memory, in a VMA of their
+ * own that starts and ends on a PMD boundary (MADV_HUGEPAGE with @advise):
+ * the last huge page fits the VMA exactly.
+ */
+static char *map_huge_exact(unsigned long thp, size_t n_huge, bool advise)
+{
+	size_t len = n_huge * thp;
+	char *raw = mmap(NULL, len + thp, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = (char *)(((uintptr_t)raw + thp - 1) & ~(thp - 1));
+
+	if (raw == MAP_FAILED || (p > raw && munmap(raw, p - raw)) ||
+	    munmap(p + len, raw + thp - p))
+		die("mmap");
+	if (advise && madvise(p, len, MADV_HUGEPAGE))
+		die("madvise(MADV_HUGEPAGE)");
+	return p;
+}
+
+/*
+ * Read 2 huge pages' worth in a VMA of exactly that size, where THP applies
+ * (@what): the kernel's, as huge zero pages; the module maps none of it.
+ */
+static void thp_read_kernels(unsigned long thp, const char *what, bool advise)
+{
+	size_t n = 2 * thp / PAGE, zero, huge;
+	char *p = map_huge_exact(thp, 2, advise);
+	struct zp_delta delta;
+	long *d;
+
+	delta_start(&delta);
+	touch_read(p, n);
+	d = delta_end(&delta);
+	zero = count_zero_pfns(p, n);
+	huge = ((kpageflags(pfn_of(p)) >> KPF_THP) & 1) +
+	       ((kpageflags(pfn_of(p + thp)) >> KPF_THP) & 1);
+	tap_result(zero == n && huge == 2 && !d[ZP_ZERO] && !d[ZP_PRIVATE],
+		   "thp %s: %s read: huge zero pages (want %zu zero PFNs, 2 huge; got %zu, %zu), zero_mapped +0 (%ld), private_mapped +0 (%ld)",
+		   zp_get_mode(), what, n, zero, huge, d[ZP_ZERO], d[ZP_PRIVATE]);
+	munmap(p, 2 * thp);
+}
+
+/*
+ * prctl(PR_SET_THP_DISABLE): no huge page in this process, so a huge-
+ * aligned range gets the module's 4 KiB treatment, the first page of each
+ * table too (the early hooks must not leave it to the kernel's THP path):
+ * zero pages in mode always, private pages in mode never.
+ */
+static void thp_read_prctl_off(unsigned long thp, bool never)
+{
+	size_t n = 2 * thp / PAGE, zero;
+	long rss0 = rss_anon_kb(), rss;
+	/* RSS counters are cached per task on 6.1: up to 64 pages behind. */
+	long want_kb = (long)((n - 64) * PAGE / 1024);
+	char *p;
+
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		die("prctl(PR_SET_THP_DISABLE)");
+	p = map_huge_exact(thp, 2, false);
+	touch_read(p, n);
+	zero = count_zero_pfns(p, n);
+	rss = rss_anon_kb() - rss0;
+	if (prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0))
+		die("prctl(PR_SET_THP_DISABLE, 0)");
+	if (never)
+		tap_result(!zero && rss >= want_kb,
+			   "thp never, THP disabled by prctl: every page private (want 0 zero PFNs, RssAnon >= %ld kB; got %zu, %+ld kB)",
+			   want_kb, zero, rss);
+	else	/* RssAnon, up to 64 pages behind, would not tell. */
+		tap_result(zero == n,
+			   "thp always, THP disabled by prctl: every page the zero page (want %zu zero PFNs, got %zu)",
+			   n, zero);
+	munmap(p, 2 * thp);
+}
+
+/*
  * THP "always" (set by the caller), in both modes: a huge-eligible aligned
  * range is the kernel's (the huge zero page on a read; the handle_mm_fault
- * hook must see that the kernel may go huge there), while a range too
- * small for a huge page gets the module's 4 KiB treatment.
+ * hook must see that the kernel may go huge there), also under THP
+ * "madvise" on a MADV_HUGEPAGE range, while a range too small for a huge
+ * page, or where prctl turned THP off, gets the module's 4 KiB treatment.
  */
 static void test_thp(void)
 {
@@ -275,9 +355,10 @@ static void test_thp(void)
 	static const char * const modes[] = { "always", "never" };
 	const char *was = zp_get_mode();
 	/* small: a quarter of a huge page at most (64 KiB pages: 8). */
-	size_t n = 2 * thp / PAGE, small = MIN(64, thp / PAGE / 4), zero, huge;
-	char *raw, *p, *q;
+	size_t small = MIN(64, thp / PAGE / 4), zero;
+	struct thp_saved thp_was;
 	struct zp_delta delta;
+	char *raw, *q;
 	long *d;
 	int m;
 
@@ -289,20 +370,11 @@ static void test_thp(void)
 		bool never = m == 1;
 
 		zp_set_mode(modes[m]);
-		raw = mmap(NULL, 3 * thp, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (raw == MAP_FAILED)
-			die("mmap");
-		p = (char *)(((uintptr_t)raw + thp - 1) & ~(thp - 1));
-		delta_start(&delta);
-		touch_read(p, n);
-		d = delta_end(&delta);
-		zero = count_zero_pfns(p, n);
-		huge = ((kpageflags(pfn_of(p)) >> KPF_THP) & 1) +
-		       ((kpageflags(pfn_of(p + thp)) >> KPF_THP) & 1);
-		tap_result(zero == n && huge == 2 && !d[ZP_ZERO] && !d[ZP_PRIVATE],
-			   "thp %s: aligned huge range read: huge zero pages (want %zu zero PFNs, 2 huge; got %zu, %zu), zero_mapped +0 (%ld), private_mapped +0 (%ld)",
-			   modes[m], n, zero, huge, d[ZP_ZERO], d[ZP_PRIVATE]);
-		munmap(raw, 3 * thp);
+		thp_read_kernels(thp, "aligned huge range ending its VMA", false);
+		thp_push(&thp_was, "madvise", "madvise", "1");
+		thp_read_kernels(thp, "THP madvise, MADV_HUGEPAGE range", true);
+		thp_pop(&thp_was);
+		thp_read_prctl_off(thp, never);
 
 		/* A small VMA of its own, at the start of an empty table. */
 		raw = mmap(NULL, 2 * thp, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -593,6 +593,27 @@ static void test_inherit_and_remove(void)
 		expect_always("never removed (global always)", &seen, true);
 }
 
+/*
+ * A policy on the root cgroup decides for every cgroup without a nearer
+ * one: the walk up from the workload's cgroup (NEVER_CG, whose own policy
+ * test_inherit_and_remove() removed) must reach "/".
+ */
+static void test_root_policy(void)
+{
+	const char *const cg[] = { NEVER_CG };
+	struct cg_seen seen;
+	char line[64] = "";
+
+	if (policy_set("never", "/"))
+		die("set a policy on /");
+	tap_result(listed("cgroups", "/", line, sizeof(line)) && !strcmp(line, "never /"),
+		   "cgroup: a policy on the root cgroup is listed as \"never /\" (got \"%s\")", line);
+	if (run_together(cg, 1, 0, &seen))
+		expect_never("without a policy, under a never root (global always)", &seen, true);
+	if (policy_set("inherit", "/"))
+		die("remove the policy on /");
+}
+
 static void test_deleted_cgroup(void)
 {
 	const char *cg = "/zp-gone";
@@ -666,6 +687,47 @@ static void test_limit(void)
 }
 
 /*
+ * A never cgroup's huge read fault on PROT_READ memory, where nothing can
+ * dirty a private page: it keeps the huge zero page, like mode never's
+ * small faults there, and nothing is charged.
+ */
+static void huge_read_only(size_t huge)
+{
+	struct cg_seen *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	size_t n = huge / PAGE;
+	int status;
+	pid_t pid;
+
+	if (s == MAP_FAILED)
+		die("shared memory");
+	pid = fork_into(NEVER_CG);
+	if (pid == 0) {
+		char *p = map_anon_thp(huge);
+		long rss0, mem0;
+
+		if (mprotect(p, huge, PROT_READ))
+			_exit(3);
+		mem0 = mem_current(NEVER_CG);
+		rss0 = rss_anon_kb();
+		touch_read(p, n);
+		s->rss_kb = rss_anon_kb() - rss0;
+		s->mem_bytes = mem_current(NEVER_CG) - mem0;
+		s->zero = count_zero_pfns(p, n);
+		s->done = 1;
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("wait");
+	/* A huge page would add @huge; a fork child's own COW faults, a few pages. */
+	tap_result(WIFEXITED(status) && !WEXITSTATUS(status) && s->done && s->zero == n &&
+		   s->rss_kb < (long)(huge / 8 / 1024) && s->mem_bytes < (long)(huge / 8),
+		   "cgroup never, THP, PROT_READ: reads keep the huge zero page (status %#x; want %zu zero PFNs, RssAnon < %zu kB, memory.current < %zu; got %zu, %+ld kB, %+ld)",
+		   status, n, huge / 8 / 1024, huge / 8, s->zero, s->rss_kb, s->mem_bytes);
+	munmap(s, sizeof(*s));
+}
+
+/*
  * The huge path: with THP on, a read fault on a huge-eligible range takes
  * the huge zero page before the module's hooks.  Read-then-write in a never
  * cgroup keeps huge pages; an always cgroup keeps the huge zero page on
@@ -695,6 +757,7 @@ static void test_huge(void)
 			   "cgroup always, THP: reads map the huge zero page (want %zu zero PFNs, got %zu; AnonHugePages after the writes: %ld kB)",
 			   (size_t)(huge / PAGE), seen[1].zero, seen[1].huge_kb);
 	}
+	huge_read_only(huge);
 	policy_set("inherit", NEVER_CG);
 	thp_pop(&was);
 }
@@ -709,6 +772,7 @@ void test_cgroup(void)
 	test_namespace_reader();
 	test_remote();
 	test_inherit_and_remove();
+	test_root_policy();
 	test_deleted_cgroup();
 	test_limit();
 	test_huge();

@@ -318,6 +318,8 @@ for hook in $fallbacks; do
 	tap_eq "forced fallback hook=$hook loads" $rc 0
 	tap_eq "fallback: hook says $hook" "$(cat $ZP_SYS/hook)" "$hook ftrace-ipmodify"
 	zp_test always
+	# Each route has its own answer to a dying mm (zp_finish_read_fault()).
+	with_testmod "unstable mm (hook=$hook)" unstable
 	echo never >$ZP_SYS/enabled
 	zp_test never
 	zp_test softdirty
