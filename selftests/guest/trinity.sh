@@ -20,11 +20,12 @@ done
 # About 250 syscalls a second under TCG, a few seconds of start-up each.
 if [ $LONG = 1 ]; then SEEDS=3 N=10000; else SEEDS=1 N=3000; fi
 SEED=${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
-seeds=$(i=0; while [ $i -lt $SEEDS ]; do echo $((SEED + i)); i=$((i + 1)); done)
+seeds=$SEED i=1
+while [ $i -lt $SEEDS ]; do seeds="$seeds $((SEED + i))" i=$((i + 1)); done
 NOBODY=65534 AROUND=65536 WORK=/tmp/trinity VICTIMS=/tmp/trinity-victims
 # O (out-of-tree) and E (unsigned): what loading the module taints.
 MODULE_TAINT=$((4096 | 8192))
-tap_diag "kernel $(uname -r), $(nproc) CPUs, seeds $(echo $seeds), $N syscalls each"
+tap_diag "kernel $(uname -r), $(nproc) CPUs, seeds $seeds, $N syscalls each"
 
 # A fuzzer's children die of the faults they provoke: keep the kernel from
 # logging each (x86's "segfault at", "traps:"), which would fail the run
