@@ -84,7 +84,7 @@ if [ "$set" = check ]; then	# the host's part: once, in make check
 fi
 
 # Debian's syscall fuzzer (the trinity suite): a short run on one kernel in
-# make check (about 50 s of guest time), the long one on every kernel in
+# make check (about 1 minute of guest time), the long one on every kernel in
 # make stress.
 trinity_kernel=6.1
 while read -r name release root; do

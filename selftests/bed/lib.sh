@@ -97,7 +97,7 @@ check            debug        574
 zeropagectl      *            83
 stress-main      *            38
 stress-cycle     *            9
-trinity          *            17
+trinity          *            18
 dkms             *            30
 zeropagectl-host *            160
 '
