@@ -81,7 +81,8 @@ phase() {
 # check: the functional guest with its zeropagectl and bench-quick passes
 # (it differs per kernel: hook routes, THP sizes, RT); zeropagectl: that
 # suite's guest alone; stress-*: the stress guest's parts (lib.sh
-# kernel_suites); zeropagectl-host: make -C tools check (bed/check.sh).
+# kernel_suites); trinity: the fuzzer's guest, the same count short or
+# long; zeropagectl-host: make -C tools check (bed/check.sh).
 # The rows of 6.1-rt, 6.1-cloud, 6.12-rt and 6.12-trixie are those of
 # make check at ff50d5e plus the swapon check; debug's is 6.1's plus
 # kmemleak's check, until a make check-debug run confirms it.
