@@ -7,7 +7,8 @@
 #   make shell          an interactive guest with the module loaded
 #   make bench          fault benchmarks, module vs stock (ZP_BENCH_KERNELS)
 #   make check-debug    the suite on a lockdep/KASAN/kmemleak kernel built here
-#   make stress         the guest suites with the long stress mode (1,000 load/unload cycles)
+#   make stress         the guest suites with the long stress mode (1,000 load/unload cycles,
+#                       trinity's long run on every kernel)
 #   make check-mutants  break the module on purpose (selftests/mutants/), one
 #                       way at a time: each must fail the suites (only=03: one)
 #   make check-arch     every Debian architecture in QEMU, full suite (quick=1: load/refuse only)

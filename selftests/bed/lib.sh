@@ -81,7 +81,8 @@ phase() {
 # check: the functional guest with its zeropagectl and bench-quick passes
 # (it differs per kernel: hook routes, THP sizes, RT); zeropagectl: that
 # suite's guest alone; stress-*: the stress guest's parts (lib.sh
-# kernel_suites); zeropagectl-host: make -C tools check (bed/check.sh).
+# kernel_suites); trinity: the fuzzer's guest, the same count short or
+# long; zeropagectl-host: make -C tools check (bed/check.sh).
 # The rows of 6.1-rt, 6.1-cloud, 6.12-rt and 6.12-trixie are those of
 # make check at ff50d5e plus the swapon check; debug's is 6.1's plus
 # kmemleak's check, until a make check-debug run confirms it.  Issue 26's
@@ -103,6 +104,7 @@ check            debug        597
 zeropagectl      *            83
 stress-main      *            38
 stress-cycle     *            9
+trinity          *            18
 dkms             *            30
 zeropagectl-host *            160
 '
@@ -205,6 +207,7 @@ guest_programs() {
 #   zeropagectl   zeropagectl against the real module, alone
 #   stress-main   the stress suite's main part (storm, OOM, uffd, fuzzers)
 #   stress-cycle  load/unload cycles under the storm, 2 vCPUs taking turns
+#   trinity       Debian's syscall fuzzer, stock against each mode
 # Fails when the build fails; with ZP_STOP_ON_FAIL set, also as soon as a
 # guest failed (guest.sh stops it there; the remaining suites are not booted).
 kernel_suites() {
@@ -256,6 +259,12 @@ kernel_suites() {
 			ZP_GUEST_CPUS=2 ZP_GUEST_ACCEL=tcg,thread=single ZP_GUEST_TIMEOUT=${long:+2400} \
 				ZP_GUEST_APPEND="preempt=full zp.stress.part=cycle zp.stress.cycles=$cycles $long" \
 				boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" stress "$kout/$suite" "$suite" ;;
+		trinity)
+			trinity_stage "$kout/trinity-extra"
+			tap "$name: Debian's trinity is staged for the guest" $? "see $ZP_CACHE/debs"
+			ZP_GUEST_EXTRA=$kout/trinity-extra ZP_GUEST_APPEND="$long ${ZP_TRINITY_APPEND:-}" \
+				ZP_GUEST_TIMEOUT=${long:+1800} \
+				boot_judge "$name" "$release" "$root" "$kout/zeropage.ko" trinity "$kout/$suite" ;;
 		*) die "unknown suite $suite" ;;
 		esac
 		[ -z "${ZP_STOP_ON_FAIL:-}" ] || ! grep -q '^not ok - ' "$results" || return 1
@@ -328,18 +337,37 @@ apt_opts_for() {
 	fi
 }
 
-# linux_source_deb: Debian 12's linux-source-6.1 package (checkpatch, the
-# debug kernel's sources), downloaded into $ZP_CACHE/debs once.
-linux_source_deb() {
+# main_deb PACKAGE: Debian 12's PACKAGE, downloaded into $ZP_CACHE/debs once;
+# prints the path of its .deb.
+main_deb() {
 	local opts
 	mkdir -p "$ZP_CACHE/debs"
-	if ! ls "$ZP_CACHE"/debs/linux-source-6.1_*.deb >/dev/null 2>&1; then
+	if ! ls "$ZP_CACHE/debs/$1"_*.deb >/dev/null 2>&1; then
 		opts=$(apt_opts_for main) || return 1
 		# shellcheck disable=SC2086
 		(cd "$ZP_CACHE/debs" && apt-get $opts -o APT::Sandbox::User=root -q download \
-			linux-source-6.1 >/dev/null) || return 1
+			"$1" >/dev/null) || return 1
 	fi
-	ls "$ZP_CACHE"/debs/linux-source-6.1_*.deb | sort -V | tail -n 1
+	ls "$ZP_CACHE/debs/$1"_*.deb | sort -V | tail -n 1
+}
+
+# linux_source_deb: Debian 12's linux-source-6.1 package (checkpatch, the
+# debug kernel's sources).
+linux_source_deb() { main_deb linux-source-6.1; }
+
+# trinity_stage DIR: Debian 12's trinity, the kernel's syscall fuzzer, laid
+# out under DIR for a guest's ZP_GUEST_EXTRA: the binary in /tests, the
+# shared libraries it links (this Debian 12 host's, as ldd finds them) where
+# its loader looks for them.
+trinity_stage() {
+	local dir=$1 deb lib
+	deb=$(main_deb trinity) || return 1
+	rm -rf "$dir" "$dir.deb"
+	mkdir -p "$dir/tests"
+	dpkg-deb -x "$deb" "$dir.deb" && cp "$dir.deb/usr/bin/trinity" "$dir/tests/" || return 1
+	for lib in $(ldd "$dir/tests/trinity" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$dir$(dirname "$lib")" && cp -L "$lib" "$dir$lib" || return 1
+	done
 }
 
 # ---- private apt configurations, one per suite, in $ZP_CACHE/apt/SUITE ----

@@ -8,8 +8,8 @@
 # kernels: names from kernels.sh (6.12: the do_anonymous_page route, whose
 # check run also covers the forced handle_mm_fault fallback; 6.1: the
 # handle_mm_fault route), or "-".  suites: those of kernel_suites (lib.sh:
-# check, zeropagectl, stress-main, stress-cycle), booted on every kernel
-# named; arch:<row>, one row of the cross-architecture quick pass; compat,
+# check, zeropagectl, stress-main, stress-cycle, trinity), booted on every
+# kernel named; arch:<row>, one row of the cross-architecture quick pass; compat,
 # the compat header's fail-closed builds (compat.sh).
 #
 # For each mutant (only the IDs given, e.g. 03, when any): copy the sources
