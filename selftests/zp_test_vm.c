@@ -496,7 +496,11 @@ static void test_mempolicy(bool never)
 /*
  * Who pays: mode never's read faults are charged to the reader's memory
  * cgroup (memory.current grows by the region), mode always's are not.
+ * memory.current counts the charges each CPU holds in stock for a cgroup,
+ * up to a batch (MEMCG_CHARGE_BATCH, 64 pages), which another cgroup's
+ * charge on that CPU gives back: a reading moves by that much either way.
  */
+#define MEMCG_STOCK_SLACK (64 * (long)PAGE)
 static void test_memcg(bool never)
 {
 	const char *cg = CG_ROOT "/zp-test";
@@ -514,9 +518,9 @@ static void test_memcg(bool never)
 	write_file(CG_ROOT "/cgroup.procs", "0");
 	cg_remove(cg);
 	if (never)
-		tap_result(grew >= region,
+		tap_result(grew >= region - MEMCG_STOCK_SLACK,
 			   "memcg never: memory.current grows by the region read (want >= %ld, got %+ld)",
-			   region, grew);
+			   region - MEMCG_STOCK_SLACK, grew);
 	else
 		tap_result(grew < region / 16,
 			   "memcg always: memory.current stays (want < %ld, got %+ld)", region / 16, grew);
