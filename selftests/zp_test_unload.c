@@ -219,19 +219,27 @@ static bool reader_returned(void *arg)
 	return ((struct reader *)arg)->returned;
 }
 
-/* @tid's kernel stack, its frames on one line (without stdio: see has_line). */
+/* /proc/self/task/@tid/@name into @buf (without stdio: see has_line). */
+static void read_task_file(pid_t tid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid, name);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* @tid's kernel stack, its frames on one line. */
 static const char *task_stack(pid_t tid)
 {
 	static char stack[4096];
-	char path[64], *c;
-	int fd, n;
+	char *c;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
-	fd = open(path, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, stack, sizeof(stack) - 1);
-	if (fd >= 0)
-		close(fd);
-	stack[n > 0 ? n : 0] = '\0';
+	read_task_file(tid, "stack", stack, sizeof(stack));
 	for (c = stack; *c; c++)
 		if (*c == '\n')
 			*c = ' ';
@@ -486,16 +494,9 @@ static bool ptl_held(void *arg)
 /* Is task @tid of this process asleep in an uninterruptible wait (D)? */
 static bool task_in_d(pid_t tid)
 {
-	char path[64], stat[512] = "", *s;
-	int fd, n;
+	char stat[512], *s;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n > 0)
-		stat[n] = '\0';
+	read_task_file(tid, "stat", stat, sizeof(stat));
 	s = strrchr(stat, ')');
 	return s && s[1] == ' ' && s[2] == 'D';
 }
