@@ -30,11 +30,6 @@ char *map_aligned(size_t bytes, size_t align)
 	return (char *)(((uintptr_t)p + align - 1) & ~(align - 1));
 }
 
-static bool swapped(const void *addr)
-{
-	return (pagemap_entry(addr) >> 62) & 1;
-}
-
 static size_t count_present(const char *p, size_t n)
 {
 	size_t i, present = 0;
@@ -111,11 +106,11 @@ static void test_around_edges(unsigned long bytes)
 		int err = madvise(p + 2 * per * PAGE + PAGE, (per - 1) * PAGE, MADV_PAGEOUT) ? errno : 0;
 
 		for (i = 1; i < per; i++)
-			out += swapped(p + 2 * per * PAGE + i * PAGE);
+			out += pagemap_bit(p + 2 * per * PAGE + i * PAGE, PM_SWAP);
 		madvise(p + 2 * per * PAGE, PAGE, MADV_DONTNEED);
 		touch_read(p + 2 * per * PAGE, 1);
 		for (i = 1; i < per; i++)
-			kept += swapped(p + 2 * per * PAGE + i * PAGE);
+			kept += pagemap_bit(p + 2 * per * PAGE + i * PAGE, PM_SWAP);
 		tap_result(!err && out == per - 1 && kept == per - 1,
 			   "around %lu: swapped-out neighbours stay swapped (want %zu swapped before the fault and after; got %zu, %zu; MADV_PAGEOUT errno %d)",
 			   bytes, per - 1, out, kept, err);
@@ -277,7 +272,7 @@ void test_audit(void)
 	madvise(q, 2 * n * PAGE, MADV_PAGEOUT);
 	zero[4] = count_zero_pfns(q, n);
 	for (i = n; i < 2 * n; i++) {
-		out += swapped(q + i * PAGE);
+		out += pagemap_bit(q + i * PAGE, PM_SWAP);
 		bad += q[i * PAGE] != (char)(i | 1);
 	}
 	walk = zp_stat("walker_zero") - walk0;

@@ -42,7 +42,6 @@ struct nbd_server {
 	bool hold;		/* park reads until released */
 	int held;		/* reads parked so far */
 	int writes;
-	int err;
 };
 
 static bool full_io(int fd, void *buf, size_t len, bool wr)
@@ -92,7 +91,6 @@ static void *nbd_serve(void *arg)
 			pthread_mutex_lock(&s->lock);
 			if (s->hold) {
 				s->held++;
-				pthread_cond_broadcast(&s->cond);
 				while (s->hold)
 					pthread_cond_wait(&s->cond, &s->lock);
 			}
@@ -111,8 +109,7 @@ static void *nbd_doit(void *arg)
 {
 	struct nbd_server *s = arg;
 
-	if (ioctl(s->dev, NBD_DO_IT))
-		s->err = errno;
+	ioctl(s->dev, NBD_DO_IT);	/* until the server's socket ends */
 	return NULL;
 }
 
@@ -168,21 +165,26 @@ static void nbd_hold(struct nbd_server *s, bool hold)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Wait up to @timeout_s for a read to be parked: true if one was. */
-static bool nbd_parked(struct nbd_server *s, int held, double timeout_s)
-{
-	double end = now_s() + timeout_s;
-	bool parked;
+/* One of the server's counts (held, writes), watched for a change. */
+struct nbd_watch {
+	struct nbd_server *s;
+	int *count, was;
+};
 
-	pthread_mutex_lock(&s->lock);
-	while (s->held == held && now_s() < end) {
-		pthread_mutex_unlock(&s->lock);
-		usleep(10000);
-		pthread_mutex_lock(&s->lock);
-	}
-	parked = s->held > held;
-	pthread_mutex_unlock(&s->lock);
-	return parked;
+static struct nbd_watch nbd_watch(struct nbd_server *s, int *count)
+{
+	return (struct nbd_watch){ .s = s, .count = count, .was = *count };
+}
+
+static bool nbd_moved(void *arg)
+{
+	struct nbd_watch *w = arg;
+	bool moved;
+
+	pthread_mutex_lock(&w->s->lock);
+	moved = *w->count != w->was;
+	pthread_mutex_unlock(&w->s->lock);
+	return moved;
 }
 
 /* ---- the fault ---- */
@@ -269,9 +271,11 @@ static bool has_line(const char *path, const char *prefix)
 	if (fd >= 0)
 		close(fd);
 	buf[n] = '\0';
-	for (line = buf; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+	for (line = buf; line; line = strchr(line, '\n')) {
+		line += *line == '\n';
 		if (!strncmp(line, prefix, strlen(prefix)))
 			return true;
+	}
 	return false;
 }
 
@@ -285,12 +289,12 @@ static bool has_line(const char *path, const char *prefix)
  */
 static bool park_swapin(struct nbd_server *s, struct reader *r, char *p)
 {
-	int writes = s->writes, held = s->held, fd;
+	struct nbd_watch written = nbd_watch(s, &s->writes), parked;
+	int fd;
 
-	if (madvise(p, PAGE, MADV_PAGEOUT) || !((pagemap_entry(p) >> 62) & 1))
+	if (madvise(p, PAGE, MADV_PAGEOUT) || !pagemap_bit(p, PM_SWAP))
 		return false;
-	for (int i = 0; i < 500 && s->writes == writes; i++)
-		usleep(10000);
+	wait_for(nbd_moved, &written, 5);
 	fd = open(CG "/memory.reclaim", O_WRONLY);
 	if (fd < 0 || write(fd, "1M", 2) < 0)
 		tap_diag("memory.reclaim: %s", strerror(errno));	/* EAGAIN: less than asked */
@@ -299,9 +303,10 @@ static bool park_swapin(struct nbd_server *s, struct reader *r, char *p)
 	r->p = p;
 	r->returned = false;
 	nbd_hold(s, true);
+	parked = nbd_watch(s, &s->held);
 	if (write(r->go[1], "", 1) != 1)
 		die("start the reader");
-	if (nbd_parked(s, held, 10))
+	if (wait_for(nbd_moved, &parked, 10))
 		return true;
 	nbd_hold(s, false);
 	if (!wait_for(reader_returned, r, 30))
@@ -390,9 +395,10 @@ void test_unload_parked(void)
 	char val[32], *p;
 	int i;
 
-	if (!has_line(ENABLED_FUNCTIONS, "handle_mm_fault ") || !nbd_start(&s)) {
-		tap_skip(what, has_line(ENABLED_FUNCTIONS, "handle_mm_fault ") ?
-			 "no " NBD_DEV : "no " ENABLED_FUNCTIONS " listing the hook");
+	bool hooked = has_line(ENABLED_FUNCTIONS, "handle_mm_fault ");
+
+	if (!hooked || !nbd_start(&s)) {
+		tap_skip(what, hooked ? "no " NBD_DEV : "no " ENABLED_FUNCTIONS " listing the hook");
 		if (zp_module_unload())
 			die("rmmod zeropage");
 		return;

@@ -21,6 +21,7 @@ extern unsigned long zp_page;
 /* pagemap bits: soft-dirty, uffd-wp (PTE or marker), swapped, present. */
 #define PM_SOFT_DIRTY 55
 #define PM_UFFD_WP 57
+#define PM_SWAP 62
 
 extern int zp_failures;
 
@@ -54,7 +55,7 @@ uint64_t pfn_of(const void *addr);
 uint64_t kpageflags(uint64_t pfn);
 bool is_zero_pfn(uint64_t pfn);
 bool region_present(const void *addr);
-/* pagemap bit @bit of @addr (PM_SOFT_DIRTY, PM_UFFD_WP). */
+/* pagemap bit @bit of @addr (PM_SOFT_DIRTY, PM_UFFD_WP, PM_SWAP). */
 bool pagemap_bit(const void *addr, int bit);
 /* How many of @n pages from @p map the zero page; have pagemap bit @bit. */
 size_t count_zero_pfns(const char *p, size_t n);
