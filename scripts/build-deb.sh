@@ -8,6 +8,9 @@
 # dh-dkms (apt-get install debhelper dh-dkms).  With ROOT, a Debian chroot
 # that holds OUTDIR, dpkg-buildpackage runs in it: the packages then depend
 # on that release's libc and dkms, not this machine's.
+# ZP_DEB_VERSION=V builds the same tree as version V (the copy's
+# include/zeropage.h, dkms.conf and a new debian/changelog entry): a
+# package upgrade for the tests, never a release.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$top/out/deb}
@@ -26,6 +29,22 @@ if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
 	tar -C "$top" --exclude=./.cache --exclude=./out --exclude-vcs --exclude-vcs-ignores -cf - . |
 		tar -C "$src" -xf -
+fi
+if [ -n "${ZP_DEB_VERSION:-}" ]; then
+	sed -i "s/^#define ZP_VERSION \".*\"$/#define ZP_VERSION \"$ZP_DEB_VERSION\"/" "$src/include/zeropage.h"
+	sed -i "s/^PACKAGE_VERSION=\".*\"$/PACKAGE_VERSION=\"$ZP_DEB_VERSION\"/" "$src/dkms.conf"
+	{
+		echo "zeropage ($ZP_DEB_VERSION) unstable; urgency=medium"
+		echo
+		echo "  * Test build of version $version as $ZP_DEB_VERSION (ZP_DEB_VERSION): not a release."
+		echo
+		echo "$(grep -m 1 '^ -- ' "$src/debian/changelog" | sed 's/>  .*/>/')  $(date -R)"
+		echo
+		cat "$src/debian/changelog"
+	} >"$src/debian/changelog.new"
+	mv "$src/debian/changelog.new" "$src/debian/changelog"
+	mv "$src" "$out/zeropage-$ZP_DEB_VERSION"
+	src=$out/zeropage-$ZP_DEB_VERSION
 fi
 buildpackage='cd "$1" && dpkg-buildpackage -us -uc'
 if [ -n "$root" ]; then
