@@ -29,8 +29,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 suite=${1:-bookworm}
 [ "$suite" = bookworm ] || die "image.sh: only bookworm so far"
 # What the image carries: a bootable Debian with systemd, the stock kernel
-# and its headers, and what DKMS needs to build and sign a module.
-packages="systemd systemd-sysv udev apt kmod initramfs-tools e2fsprogs procps
+# and its headers, and what DKMS needs to build and sign a module; dbus
+# and zstd, which a standard install has through recommends (systemd-run
+# --wait needs the bus; initramfs-tools compresses with zstd).
+packages="systemd systemd-sysv udev dbus apt kmod initramfs-tools zstd e2fsprogs procps
 	linux-image-amd64 linux-headers-amd64 dkms openssl mokutil
 	build-essential libc6-dev make gcc"
 root_uuid=5a3b0c1e-7d2f-4e6a-9b1c-2f0e5d8a7c31
