@@ -1,8 +1,10 @@
 # zeropage — top-level targets.
 #
 #   make                build zeropage.ko for the running kernel (or KDIR=...)
-#   make check          the test suite: the bed's main stock kernels, in QEMU
-#   make check-kernels  the guest suites on the bed's other kernels (rt, cloud, 7.2)
+#   make check          the test suite: the bed's main stock kernels, in QEMU,
+#                       and one Secure Boot boot of a Debian 12 system
+#   make check-kernels  the guest suites on the bed's other kernels (6.1-rt, 6.1-cloud,
+#                       Debian 13's and 7.3's rt and cloud, 7.2)
 #   make demo           boot a stock kernel and compare stock / always / never
 #   make shell          an interactive guest with the module loaded
 #   make bench          fault benchmarks, module vs stock (ZP_BENCH_KERNELS)
@@ -17,7 +19,8 @@
 #   make check-dkms     the DKMS/packaging tests (debootstrap chroots, QEMU)
 #   make check-system   a Debian 12 system image under Secure Boot (OVMF, shim,
 #                       GRUB, signed kernel, systemd): apt installs the debs,
-#                       DKMS signs, MOK enrolled, reboot, the module loads
+#                       DKMS signs, MOK enrolled, reboot, the module loads;
+#                       db.slice via the unit; kernel and package upgrades; purge
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 BED := selftests/bed

@@ -34,6 +34,20 @@ kernel_row() {
 
 "$here/deps.sh" || exit 1
 : >"$ZP_OUT/kernels-$set.rows"
+# The packaging tests, the arch matrix and the Secure Boot boot: stock
+# kernels of make check only, and not in the long stress mode (make
+# stress), which is about the stress boots.
+whole_check=
+[ -n "${ZP_KERNELS:-}" ] || [ "$set" != check ] || [ -n "${ZP_STRESS_LONG:-}" ] || whole_check=1
+if [ -n "$whole_check" ]; then
+	# The Debian 12 system image of the Secure Boot boot at the end,
+	# built meanwhile (debootstrap and dpkg: mostly the mirror and the
+	# disk; at once when cached).  run.sh reports how it went.
+	. "$ZP_TOP/selftests/system/deps.sh"
+	system_deps "$ZP_OUT/system"
+	"$ZP_TOP/selftests/system/image.sh" bookworm >/dev/null 2>"$ZP_OUT/system-image.log" &
+	image_pid=$!
+fi
 phase "host tools"
 if [ -n "${ZP_KERNELS:-}" ]; then
 	# A ready list, e.g. the debug kernel's: read where it is, so that
@@ -106,9 +120,7 @@ phase "guests"
 } >"$ZP_OUT/kernels-$set.md"
 log "kernel table in $ZP_OUT/kernels-$set.md"
 
-# Packaging and the arch matrix: stock kernels of make check only, and not
-# in the long stress mode (make stress), which is about the stress boots.
-if [ -z "${ZP_KERNELS:-}" ] && [ "$set" = check ] && [ -z "${ZP_STRESS_LONG:-}" ]; then
+if [ -n "$whole_check" ]; then
 	"$ZP_TOP/selftests/dkms/run.sh" | tee -a "$results"
 	tap "dkms: the packaging tests exited 0" "${PIPESTATUS[0]}" "see $ZP_OUT/dkms/"
 	phase "dkms packaging (selftests/dkms/run.sh)"
@@ -119,6 +131,14 @@ if [ -z "${ZP_KERNELS:-}" ] && [ "$set" = check ] && [ -z "${ZP_STRESS_LONG:-}" 
 	grep -q -E '^[0-9]+ passed, ' "$ZP_OUT/arch-quick.out"
 	tap "arch: the quick pass ran to its summary" $? "see $ZP_OUT/arch-quick.out"
 	phase "every Debian architecture (selftests/arch/run.sh quick)"
+	# One boot of a Debian 12 system under Secure Boot, the DKMS-built and
+	# MOK-signed module (make check-system has the rest).
+	wait "$image_pid"
+	"$ZP_TOP/selftests/system/run.sh" quick >"$ZP_OUT/system-quick.out"
+	grep -E '^(not )?ok - ' "$ZP_OUT/system-quick.out" | tee -a "$results"
+	grep -q -E '^[0-9]+ passed, ' "$ZP_OUT/system-quick.out"
+	tap "system: the Secure Boot boot ran to its summary" $? "see $ZP_OUT/system-quick.out"
+	phase "Secure Boot system boot (selftests/system/run.sh quick)"
 fi
 
 summary

@@ -25,12 +25,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # name            suite               metapackage              set
 TABLE="6.1               main                linux-image-amd64        check
-6.1-rt            main                linux-image-rt-amd64     check
-6.1-cloud         main                linux-image-cloud-amd64  check
 6.12              bookworm-backports  linux-image-amd64        check
 6.12-rt           bookworm-backports  linux-image-rt-amd64     check
 6.12-trixie       trixie              linux-image-amd64        check
 7.3               trixie-backports    linux-image-amd64        check
+6.1-rt            main                linux-image-rt-amd64     more
+6.1-cloud         main                linux-image-cloud-amd64  more
 6.12-trixie-rt    trixie              linux-image-rt-amd64     more
 6.12-trixie-cloud trixie              linux-image-cloud-amd64  more
 7.3-rt            trixie-backports    linux-image-rt-amd64     more
