@@ -99,13 +99,13 @@ fetch_one() {
 			$(parts_of "$opts" "linux-headers-$release") | awk '!seen[$0]++')
 		rm -rf "$root" && mkdir -p "$root"
 		for pkg in $debs; do
-			if ! ls "$ZP_CACHE/debs/${pkg}_"*.deb >/dev/null 2>&1; then
+			if [ -z "$(cached_deb "$pkg")" ]; then
 				log "downloading $pkg"
 				# shellcheck disable=SC2086
 				(cd "$ZP_CACHE/debs" && apt-get $opts -o APT::Sandbox::User=root -q download "$pkg" >/dev/null) ||
 					die "apt-get download $pkg failed"
 			fi
-			dpkg-deb -x "$(ls "$ZP_CACHE/debs/${pkg}_"*.deb | sort -V | tail -n 1)" "$root"
+			dpkg-deb -x "$(cached_deb "$pkg")" "$root"
 		done
 		layout "$root" "$release"
 		touch "$root/.complete"

@@ -347,18 +347,24 @@ apt_opts_for() {
 	fi
 }
 
+# zp_version: the module's version (ZP_VERSION in include/zeropage.h).
+zp_version() { sed -n 's/^#define ZP_VERSION "\(.*\)"$/\1/p' "$ZP_TOP/include/zeropage.h"; }
+
+# cached_deb PACKAGE: the newest .deb of PACKAGE in $ZP_CACHE/debs.
+cached_deb() { ls "$ZP_CACHE/debs/$1"_*.deb 2>/dev/null | sort -V | tail -n 1; }
+
 # main_deb PACKAGE: Debian 12's PACKAGE, downloaded into $ZP_CACHE/debs once;
 # prints the path of its .deb.
 main_deb() {
 	local opts
 	mkdir -p "$ZP_CACHE/debs"
-	if ! ls "$ZP_CACHE/debs/$1"_*.deb >/dev/null 2>&1; then
+	if [ -z "$(cached_deb "$1")" ]; then
 		opts=$(apt_opts_for main) || return 1
 		# shellcheck disable=SC2086
 		(cd "$ZP_CACHE/debs" && apt-get $opts -o APT::Sandbox::User=root -q download \
 			"$1" >/dev/null) || return 1
 	fi
-	ls "$ZP_CACHE/debs/$1"_*.deb | sort -V | tail -n 1
+	cached_deb "$1"
 }
 
 # linux_source_deb: Debian 12's linux-source-6.1 package (checkpatch, the

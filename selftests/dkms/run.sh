@@ -342,7 +342,7 @@ host_tools || { tap "host tools installed" 1; exit 1; }
 make -s -C "$ZP_TOP/selftests" OUT="$ZP_OUT/guest-bin" "$ZP_OUT/guest-bin/zp_test" >/dev/null || { tap "guest programs build" 1; exit 1; }
 phase "host tools"
 
-V=$(sed -n 's/^#define ZP_VERSION "\(.*\)"$/\1/p' "$ZP_TOP/include/zeropage.h")
+V=$(zp_version)
 dkms_v=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$ZP_TOP/dkms.conf")
 deb_v=$(cd "$ZP_TOP" && dpkg-parsechangelog -S Version)
 tap "versions agree: include/zeropage.h ZP_VERSION $V, dkms.conf $dkms_v, debian/changelog $deb_v" \

@@ -141,6 +141,14 @@ in_service() {
 	cat "$mnt/$1.log" 2>/dev/null
 }
 
+# key_enrolled STAGE NAME: mokutil --test-key says DKMS's certificate is
+# enrolled.
+key_enrolled() {
+	mokutil --test-key /var/lib/dkms/mok.pub >"$mnt/mok-test-key.log" 2>&1
+	tap "$1: mokutil --test-key: $2" "$(grep -q 'is already enrolled' "$mnt/mok-test-key.log"; echo $?)" \
+		"$(cat "$mnt/mok-test-key.log")"
+}
+
 # pkg_install STAGE DIR: apt installs DIR's zeropage-dkms and
 # zeropage-tools, as a user installs downloaded packages.
 pkg_install() {
@@ -234,9 +242,7 @@ install)
 	tap "install: /etc/zeropage/cgroups.conf gets 'never /db.slice' for the next boot" $?
 	;;
 verify)
-	mokutil --test-key /var/lib/dkms/mok.pub >"$mnt/mok-test-key.log" 2>&1
-	tap "verify: mokutil --test-key: the DKMS key is enrolled" "$(grep -q 'is already enrolled' "$mnt/mok-test-key.log"; echo $?)" \
-		"$(cat "$mnt/mok-test-key.log")"
+	key_enrolled verify "the DKMS key is enrolled"
 	loaded_at_boot verify
 	read_workload "verify: reading 64 MiB maps the zero page"
 
@@ -377,9 +383,7 @@ quick)
 	install -D -m 600 "$mnt/mok.key" /var/lib/dkms/mok.key &&
 		install -m 644 "$mnt/mok.pub" /var/lib/dkms/mok.pub
 	tap "quick: DKMS's signing key is the enrolled one (/var/lib/dkms/mok.key, mok.pub)" $?
-	mokutil --test-key /var/lib/dkms/mok.pub >"$mnt/mok-test-key.log" 2>&1
-	tap "quick: mokutil --test-key: it is enrolled" "$(grep -q 'is already enrolled' "$mnt/mok-test-key.log"; echo $?)" \
-		"$(cat "$mnt/mok-test-key.log")"
+	key_enrolled quick "it is enrolled"
 	pkg_install quick "$mnt/debs"
 	dkms_installed quick "$rel" "$version"
 	signer=$(modinfo -F signer zeropage 2>&1)

@@ -72,7 +72,7 @@ phase image
 tap "packages: make deb builds zeropage-dkms and zeropage-tools" $? "see $run/deb.log"
 make -s -C "$ZP_TOP/selftests" OUT="$run/bin" "$run/bin/zp_demo" >"$run/bin.log" 2>&1
 tap "packages: the static read workload (zp_demo) builds" $? "see $run/bin.log"
-version=$(sed -n 's/^#define ZP_VERSION "\(.*\)"$/\1/p' "$ZP_TOP/include/zeropage.h")
+version=$(zp_version)
 next=$version.1 new_kernel=
 if [ "$mode" = full ]; then
 	ZP_DEB_VERSION=$next "$ZP_TOP/scripts/build-deb.sh" "$run/deb-next" >"$run/deb-next.log" 2>&1
@@ -89,7 +89,7 @@ if [ "$mode" = full ]; then
 	repo=$run/repo
 	mkdir -p "$repo"
 	for p in "linux-image-$new_kernel" "linux-headers-$new_kernel" "linux-headers-$abi-common" "linux-kbuild-$abi"; do
-		cp "$(find "$ZP_CACHE/debs" -name "${p}_*.deb" | sort -V | tail -n 1)" "$repo/" 2>>"$run/kernel.log"
+		cp "$(cached_deb "$p")" "$repo/" 2>>"$run/kernel.log"
 	done
 	bpo=$(apt_opts_for bookworm-backports) main=$(apt_opts_for main)
 	# shellcheck disable=SC2086
